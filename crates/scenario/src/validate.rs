@@ -1,0 +1,566 @@
+//! `Scenario` → `Config`: every check in one pass, every problem reported with its field path.
+
+use crate::config::*;
+use crate::scenario::*;
+use crate::{Duration, FieldError};
+
+/// Bounds that keep one run within the memory and time of a laptop or a browser tab.
+pub const MAX_INSTANCES: u32 = 1_000;
+pub const MAX_POOL_SIZE: u32 = 10_000;
+pub const MAX_QUERIES: u32 = 1_000;
+pub const MAX_DB_CONNECTIONS: u32 = 1_000_000;
+pub const MAX_CORES: u32 = 10_000;
+pub const MAX_RATE_PER_S: f64 = 10_000_000.0;
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+pub const MAX_BUCKETS: u64 = 20_000;
+pub const AUTO_BUCKETS: u64 = 2_000;
+pub const MAX_FAULTS: usize = 1_000;
+pub const MAX_ALERTS: usize = 100;
+pub const MAX_EMPIRICAL_VALUES: usize = 100_000;
+/// One sampled duration is at most this long (about 11.6 days).
+pub const MAX_SAMPLE: Duration = Duration::from_secs(1_000_000);
+
+/// z such that Φ(z) = 0.99, for the log-normal's p99.
+const Z99: f64 = 2.326_347_874_040_840_8;
+
+struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn rate(&mut self, path: &str, value: f64) -> f64 {
+        if !value.is_finite() || value < 0.0 {
+            self.fail(path, "must be a rate of at least 0 per second");
+            0.0
+        } else if value > MAX_RATE_PER_S {
+            self.fail(path, format!("must be at most {MAX_RATE_PER_S} per second"));
+            0.0
+        } else {
+            value
+        }
+    }
+
+    fn count(&mut self, path: &str, value: u32, min: u32, max: u32) -> u32 {
+        if value < min {
+            self.fail(path, format!("must be at least {min}"));
+            min
+        } else if value > max {
+            self.fail(path, format!("must be at most {max}"));
+            max
+        } else {
+            value
+        }
+    }
+
+    fn within_run(&mut self, path: &str, at: Duration, duration: Duration) -> u64 {
+        if at > duration {
+            self.fail(
+                path,
+                format!("{at} is after the end of the run (duration {duration})"),
+            );
+        }
+        at.as_us()
+    }
+
+    fn at_most(&mut self, path: &str, value: Duration, max: Duration) -> u64 {
+        if value > max {
+            self.fail(path, format!("must be at most {max}"));
+        }
+        value.as_us()
+    }
+
+    fn dist(&mut self, path: &str, dist: &Distribution) -> Dist {
+        let max = MAX_SAMPLE;
+        match dist {
+            Distribution::Constant { value } => Dist::Constant {
+                value_us: self.at_most(&format!("{path}.value"), *value, max),
+            },
+            Distribution::Exponential { mean } => {
+                let mean_us = self.at_most(&format!("{path}.mean"), *mean, max);
+                if mean_us == 0 {
+                    Dist::Constant { value_us: 0 }
+                } else {
+                    Dist::Exponential {
+                        mean_us: mean_us as f64,
+                    }
+                }
+            }
+            Distribution::Uniform { min, max: hi } => {
+                if min > hi {
+                    self.fail(format!("{path}.min"), format!("must be at most max ({hi})"));
+                }
+                Dist::Uniform {
+                    min_us: min.as_us(),
+                    max_us: self.at_most(&format!("{path}.max"), *hi, max),
+                }
+            }
+            Distribution::Lognormal { median, p99 } => {
+                if median.is_zero() {
+                    self.fail(format!("{path}.median"), "must be above 0s");
+                }
+                if p99 <= median {
+                    self.fail(
+                        format!("{path}.p99"),
+                        format!("must be above the median ({median})"),
+                    );
+                }
+                self.at_most(&format!("{path}.p99"), *p99, max);
+                let (m, p) = (median.as_us().max(1) as f64, p99.as_us().max(1) as f64);
+                let sigma = (libm::log(p) - libm::log(m)) / Z99;
+                Dist::Lognormal {
+                    mu: libm::log(m),
+                    sigma: sigma.max(0.0),
+                }
+            }
+            Distribution::Gamma { mean, shape } => {
+                if !(shape.is_finite() && *shape >= 0.01 && *shape <= 1e6) {
+                    self.fail(format!("{path}.shape"), "must be between 0.01 and 1000000");
+                }
+                let mean_us = self.at_most(&format!("{path}.mean"), *mean, max) as f64;
+                let shape = if shape.is_finite() && *shape >= 0.01 {
+                    shape.min(1e6)
+                } else {
+                    1.0
+                };
+                Dist::Gamma {
+                    shape,
+                    scale_us: mean_us / shape,
+                }
+            }
+            Distribution::Pareto { min, alpha } => {
+                if min.is_zero() {
+                    self.fail(format!("{path}.min"), "must be above 0s");
+                }
+                self.at_most(&format!("{path}.min"), *min, max);
+                if !(alpha.is_finite() && *alpha > 1.0 && *alpha <= 1000.0) {
+                    self.fail(
+                        format!("{path}.alpha"),
+                        "must be above 1 (the mean is infinite otherwise) and at most 1000",
+                    );
+                }
+                Dist::Pareto {
+                    min_us: min.as_us() as f64,
+                    alpha: if alpha.is_finite() && *alpha > 1.0 {
+                        alpha.min(1000.0)
+                    } else {
+                        2.0
+                    },
+                }
+            }
+            Distribution::Empirical { values } => {
+                if values.is_empty() {
+                    self.fail(format!("{path}.values"), "must list at least one duration");
+                } else if values.len() > MAX_EMPIRICAL_VALUES {
+                    self.fail(
+                        format!("{path}.values"),
+                        format!("must list at most {MAX_EMPIRICAL_VALUES} durations"),
+                    );
+                }
+                for (i, v) in values.iter().enumerate() {
+                    self.at_most(&format!("{path}.values[{i}]"), *v, max);
+                }
+                if values.is_empty() {
+                    Dist::Constant { value_us: 0 }
+                } else {
+                    Dist::Empirical {
+                        values_us: values.iter().map(|v| v.as_us()).collect(),
+                    }
+                }
+            }
+        }
+    }
+
+    fn pool(&mut self, path: &str, pool: &Pool) -> PoolConfig {
+        let max_size = self.count(&format!("{path}.max_size"), pool.max_size, 1, MAX_POOL_SIZE);
+        let min_idle = match pool.min_idle {
+            Some(m) if m > max_size => {
+                self.fail(
+                    format!("{path}.min_idle"),
+                    format!("must be at most max_size ({max_size})"),
+                );
+                max_size
+            }
+            Some(m) => m,
+            None => max_size,
+        };
+        let max_lifetime_us = pool.max_lifetime.as_us();
+        if max_lifetime_us != 0 && max_lifetime_us < 1_000_000 {
+            self.fail(
+                format!("{path}.max_lifetime"),
+                "must be 0s (never) or at least 1s",
+            );
+        }
+        let idle_timeout_us = pool.idle_timeout.as_us();
+        if idle_timeout_us != 0 && idle_timeout_us < 1_000_000 {
+            self.fail(
+                format!("{path}.idle_timeout"),
+                "must be 0s (never) or at least 1s",
+            );
+        }
+        PoolConfig {
+            max_size,
+            min_idle,
+            connection_timeout_us: pool.connection_timeout.as_us(),
+            idle_timeout_us,
+            max_lifetime_us,
+            connect_time: self.dist(&format!("{path}.connect_time"), &pool.connect_time),
+            leak_detection_us: pool.leak_detection_threshold.as_us(),
+        }
+    }
+
+    fn patched(&mut self, path: &str, base: &Pool, patch: &PoolPatch) -> (Pool, PoolConfig) {
+        let mut pool = base.clone();
+        if let Some(v) = patch.max_size {
+            pool.max_size = v;
+            // A new max_size with no min_idle keeps a fixed pool fixed, as HikariCP does.
+            if patch.min_idle.is_none() && base.min_idle.is_none_or(|m| m == base.max_size) {
+                pool.min_idle = None;
+            }
+        }
+        if let Some(v) = patch.min_idle {
+            pool.min_idle = Some(v);
+        }
+        if let Some(v) = patch.connection_timeout {
+            pool.connection_timeout = v;
+        }
+        if let Some(v) = patch.idle_timeout {
+            pool.idle_timeout = v;
+        }
+        if let Some(v) = patch.max_lifetime {
+            pool.max_lifetime = v;
+        }
+        if let Some(v) = &patch.connect_time {
+            pool.connect_time = v.clone();
+        }
+        if let Some(v) = patch.leak_detection_threshold {
+            pool.leak_detection_threshold = v;
+        }
+        let config = self.pool(path, &pool);
+        (pool, config)
+    }
+}
+
+impl Scenario {
+    /// Checks every field and resolves defaults. On failure, lists every problem found.
+    pub fn validate(&self) -> Result<Config, Vec<FieldError>> {
+        let mut c = Checker { errors: Vec::new() };
+        let s = self;
+
+        if s.duration.is_zero() {
+            c.fail("duration", "must be above 0s");
+        }
+        let duration_us = c.at_most("duration", s.duration, MAX_DURATION).max(1);
+        if s.warmup >= s.duration && !s.duration.is_zero() {
+            c.fail(
+                "warmup",
+                format!("must be shorter than the duration ({})", s.duration),
+            );
+        }
+        let bucket_us = if s.bucket.is_zero() {
+            auto_bucket_us(duration_us)
+        } else {
+            if duration_us.div_ceil(s.bucket.as_us()) > MAX_BUCKETS {
+                c.fail(
+                    "bucket",
+                    format!("gives more than {MAX_BUCKETS} buckets over the duration"),
+                );
+            }
+            s.bucket.as_us().max(duration_us / MAX_BUCKETS).max(1)
+        };
+        if s.limits.max_events == 0 {
+            c.fail("limits.max_events", "must be at least 1");
+        }
+        if s.limits.max_in_flight == 0 {
+            c.fail("limits.max_in_flight", "must be at least 1");
+        }
+
+        // Workload.
+        let mut steps = Vec::new();
+        let (process, initial_rate_per_s, bursts) = match &s.workload.arrivals {
+            Arrivals::Poisson { rate_per_s } => (
+                ArrivalProcess::Poisson,
+                c.rate("workload.arrivals.rate_per_s", *rate_per_s),
+                None,
+            ),
+            Arrivals::Constant { rate_per_s } => (
+                ArrivalProcess::Constant,
+                c.rate("workload.arrivals.rate_per_s", *rate_per_s),
+                None,
+            ),
+            Arrivals::Bursty {
+                rate_per_s,
+                burst_rate_per_s,
+                on,
+                off,
+            } => {
+                if on.is_zero() {
+                    c.fail("workload.arrivals.on", "must be above 0s");
+                }
+                if off.is_zero() {
+                    c.fail("workload.arrivals.off", "must be above 0s");
+                }
+                (
+                    ArrivalProcess::Poisson,
+                    c.rate("workload.arrivals.rate_per_s", *rate_per_s),
+                    Some(Bursts {
+                        rate_per_s: c.rate("workload.arrivals.burst_rate_per_s", *burst_rate_per_s),
+                        on_us: on.as_us().max(1),
+                        off_us: off.as_us().max(1),
+                    }),
+                )
+            }
+            Arrivals::Piecewise { steps: given } => {
+                if given.is_empty() {
+                    c.fail("workload.arrivals.steps", "must list at least one step");
+                }
+                let mut last = None;
+                for (i, step) in given.iter().enumerate() {
+                    let path = format!("workload.arrivals.steps[{i}]");
+                    let rate = c.rate(&format!("{path}.rate_per_s"), step.rate_per_s);
+                    let at = c.within_run(&format!("{path}.at"), step.at, s.duration);
+                    if last.is_some_and(|l| at < l) {
+                        c.fail(format!("{path}.at"), "steps must be in time order");
+                    }
+                    last = Some(at);
+                    steps.push((at, rate));
+                }
+                (ArrivalProcess::Poisson, 0.0, None)
+            }
+        };
+        let tx = &s.workload.transaction;
+        let transaction = TransactionConfig {
+            queries: c.count("workload.transaction.queries", tx.queries, 1, MAX_QUERIES),
+            query_time: c.dist("workload.transaction.query_time", &tx.query_time),
+            think_time: c.dist("workload.transaction.think_time", &tx.think_time),
+        };
+
+        // App.
+        let r = &s.app.retries;
+        if !(r.multiplier.is_finite() && (1.0..=100.0).contains(&r.multiplier)) {
+            c.fail("app.retries.multiplier", "must be between 1 and 100");
+        }
+        if r.max > 100 {
+            c.fail("app.retries.max", "must be at most 100");
+        }
+        let app = AppConfig {
+            instances: c.count("app.instances", s.app.instances, 1, MAX_INSTANCES),
+            load_balancer: s.app.load_balancer,
+            request_timeout_us: s.app.request_timeout.as_us(),
+            retries: RetryConfig {
+                max: r.max.min(100),
+                backoff_us: c.at_most("app.retries.backoff", r.backoff, MAX_SAMPLE),
+                multiplier: if r.multiplier.is_finite() {
+                    r.multiplier.clamp(1.0, 100.0)
+                } else {
+                    1.0
+                },
+                max_backoff_us: r.max_backoff.as_us(),
+                jitter: r.jitter,
+            },
+        };
+        let pool = c.pool("app.pool", &s.app.pool);
+
+        // Database.
+        let db_in = &s.database;
+        let max_connections = c.count(
+            "database.max_connections",
+            db_in.max_connections,
+            1,
+            MAX_DB_CONNECTIONS,
+        );
+        if db_in.reserved_connections >= max_connections {
+            c.fail(
+                "database.reserved_connections",
+                format!("must be below max_connections ({max_connections})"),
+            );
+        }
+        for (name, v) in [
+            ("sigma", db_in.contention.sigma),
+            ("kappa", db_in.contention.kappa),
+        ] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                c.fail(
+                    format!("database.contention.{name}"),
+                    "must be between 0 and 1",
+                );
+            }
+        }
+        let clean = |v: f64| {
+            if v.is_finite() {
+                v.clamp(0.0, 1.0)
+            } else {
+                0.0
+            }
+        };
+        let db = DbConfig {
+            max_connections,
+            reserved_connections: db_in.reserved_connections.min(max_connections - 1),
+            cores: c.count("database.cores", db_in.cores, 1, MAX_CORES),
+            sigma: clean(db_in.contention.sigma),
+            kappa: clean(db_in.contention.kappa),
+            statement_timeout_us: db_in.statement_timeout.as_us(),
+            network_rtt_us: c.at_most("database.network_rtt", db_in.network_rtt, MAX_SAMPLE),
+        };
+
+        // Faults, in time order of application (reconfigures patch what came before).
+        if s.faults.len() > MAX_FAULTS {
+            c.fail("faults", format!("must list at most {MAX_FAULTS} faults"));
+        }
+        let mut order: Vec<usize> = (0..s.faults.len()).collect();
+        order.sort_by_key(|&i| fault_at(&s.faults[i]));
+        let mut current_pool = s.app.pool.clone();
+        let mut faults = Vec::new();
+        for i in order {
+            let path = format!("faults[{i}]");
+            let at_us = c.within_run(&format!("{path}.at"), fault_at(&s.faults[i]), s.duration);
+            match &s.faults[i] {
+                Fault::DbOutage { duration, .. } => {
+                    if duration.is_zero() {
+                        c.fail(format!("{path}.duration"), "must be above 0s");
+                    }
+                    faults.push(FaultConfig::DbOutage {
+                        at_us,
+                        duration_us: duration.as_us(),
+                    });
+                }
+                Fault::SlowQueries {
+                    duration, factor, ..
+                } => {
+                    if !(factor.is_finite() && *factor > 0.0 && *factor <= 1000.0) {
+                        c.fail(format!("{path}.factor"), "must be above 0 and at most 1000");
+                    }
+                    faults.push(FaultConfig::SlowQueries {
+                        at_us,
+                        duration_us: duration.as_us(),
+                        factor: if factor.is_finite() && *factor > 0.0 {
+                            factor.min(1000.0)
+                        } else {
+                            1.0
+                        },
+                    });
+                }
+                Fault::TrafficChange { rate_per_s, .. } => {
+                    let rate = c.rate(&format!("{path}.rate_per_s"), *rate_per_s);
+                    steps.push((at_us, rate));
+                }
+                Fault::RollingRestart { down, gap, .. } => {
+                    if down.is_zero() {
+                        c.fail(format!("{path}.down"), "must be above 0s");
+                    }
+                    faults.push(FaultConfig::RollingRestart {
+                        at_us,
+                        down_us: down.as_us().max(1),
+                        gap_us: gap.as_us(),
+                    });
+                }
+                Fault::Reconfigure {
+                    pool: patch,
+                    rolling_restart,
+                    ..
+                } => {
+                    let (next, config) = c.patched(&format!("{path}.pool"), &current_pool, patch);
+                    current_pool = next;
+                    if let Some(r) = rolling_restart
+                        && r.down.is_zero()
+                    {
+                        c.fail(format!("{path}.rolling_restart.down"), "must be above 0s");
+                    }
+                    faults.push(FaultConfig::Reconfigure {
+                        at_us,
+                        pool: config,
+                        restart: rolling_restart
+                            .as_ref()
+                            .map(|r| (r.down.as_us().max(1), r.gap.as_us())),
+                    });
+                }
+                Fault::ConnectionLeak {
+                    fraction, duration, ..
+                } => {
+                    if !(fraction.is_finite() && (0.0..=1.0).contains(fraction)) {
+                        c.fail(format!("{path}.fraction"), "must be between 0 and 1");
+                    }
+                    faults.push(FaultConfig::ConnectionLeak {
+                        at_us,
+                        duration_us: duration.as_us(),
+                        fraction: if fraction.is_finite() {
+                            fraction.clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        },
+                    });
+                }
+            }
+        }
+        steps.sort_by_key(|&(at, _)| at);
+
+        if s.alerts.len() > MAX_ALERTS {
+            c.fail("alerts", format!("must list at most {MAX_ALERTS} rules"));
+        }
+        for (i, rule) in s.alerts.iter().enumerate() {
+            if rule.name.trim().is_empty() {
+                c.fail(format!("alerts[{i}].name"), "must not be empty");
+            }
+            if !rule.above.is_finite() {
+                c.fail(format!("alerts[{i}].above"), "must be a finite number");
+            }
+        }
+
+        if !c.errors.is_empty() {
+            return Err(c.errors);
+        }
+        Ok(Config {
+            scenario: s.clone(),
+            seed: s.seed,
+            duration_us,
+            warmup_us: s.warmup.as_us(),
+            bucket_us,
+            max_events: s.limits.max_events,
+            max_in_flight: s.limits.max_in_flight,
+            arrivals: ArrivalConfig {
+                process,
+                initial_rate_per_s,
+                steps,
+                bursts,
+            },
+            transaction,
+            app,
+            pool,
+            db,
+            faults,
+            alerts: s.alerts.clone(),
+        })
+    }
+}
+
+fn fault_at(f: &Fault) -> Duration {
+    match f {
+        Fault::DbOutage { at, .. }
+        | Fault::SlowQueries { at, .. }
+        | Fault::TrafficChange { at, .. }
+        | Fault::RollingRestart { at, .. }
+        | Fault::Reconfigure { at, .. }
+        | Fault::ConnectionLeak { at, .. } => *at,
+    }
+}
+
+/// The smallest "nice" width (1, 2 or 5 times a power of ten, at least 1 ms) that gives at
+/// most [`AUTO_BUCKETS`] buckets.
+pub fn auto_bucket_us(duration_us: u64) -> u64 {
+    let mut scale = 1_000u64;
+    loop {
+        for m in [1, 2, 5] {
+            let width = scale * m;
+            if duration_us.div_ceil(width) <= AUTO_BUCKETS {
+                return width;
+            }
+        }
+        scale *= 10;
+    }
+}
