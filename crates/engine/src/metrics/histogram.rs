@@ -1,0 +1,154 @@
+//! A log-linear histogram of microsecond values (HdrHistogram's layout): bounded memory and
+//! bounded relative error, whatever the range of the values recorded.
+//!
+//! With `b` significant bits, values below 2^b are counted exactly and larger values fall
+//! into buckets 2^-(b-1) of their size wide, so a reported percentile (the bucket's middle)
+//! is within 2^-b of a recorded value. `b = 8` gives 0.4% and 7,424 counters (58 KiB).
+
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    bits: u32,
+    counts: Vec<u64>,
+    total: u64,
+    sum: u128,
+    max: u64,
+}
+
+impl Histogram {
+    pub fn new(bits: u32) -> Histogram {
+        debug_assert!((2..=16).contains(&bits));
+        let len = (1usize << bits) + (64 - bits as usize) * (1usize << (bits - 1));
+        Histogram {
+            bits,
+            counts: vec![0; len],
+            total: 0,
+            sum: 0,
+            max: 0,
+        }
+    }
+
+    fn index(&self, v: u64) -> usize {
+        let b = self.bits;
+        if v < (1 << b) {
+            return v as usize;
+        }
+        let e = 64 - v.leading_zeros() - b; // >= 1
+        let mantissa = (v >> e) as usize; // in [2^(b-1), 2^b)
+        (1usize << b) + (e as usize - 1) * (1usize << (b - 1)) + (mantissa - (1usize << (b - 1)))
+    }
+
+    /// The smallest value in bucket `i` and the bucket's width.
+    fn bucket(&self, i: usize) -> (u64, u64) {
+        let b = self.bits as usize;
+        if i < (1 << b) {
+            return (i as u64, 1);
+        }
+        let j = i - (1 << b);
+        let e = j / (1 << (b - 1)) + 1;
+        let mantissa = (j % (1 << (b - 1)) + (1 << (b - 1))) as u64;
+        (mantissa << e, 1u64 << e)
+    }
+
+    pub fn record(&mut self, v: u64) {
+        let i = self.index(v);
+        self.counts[i] += 1;
+        self.total += 1;
+        self.sum += u128::from(v);
+        self.max = self.max.max(v);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.sum as f64 / self.total as f64
+        }
+    }
+
+    /// The value at quantile `q` (0..=1): the middle of the bucket holding the
+    /// `ceil(q * count)`-th smallest value, never above the exact maximum. 0 when empty.
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.total == 0 {
+            return 0;
+        }
+        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let (low, width) = self.bucket(i);
+                return (low + (width - 1) / 2).min(self.max);
+            }
+        }
+        self.max
+    }
+
+    pub fn clear(&mut self) {
+        if self.total != 0 {
+            self.counts.fill(0);
+            self.total = 0;
+            self.sum = 0;
+            self.max = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_values_are_exact() {
+        let mut h = Histogram::new(8);
+        for v in 0..256 {
+            h.record(v);
+        }
+        assert_eq!(h.quantile(0.5), 127);
+        assert_eq!(h.quantile(1.0), 255);
+        assert_eq!(h.max(), 255);
+    }
+
+    #[test]
+    fn relative_error_is_bounded_over_the_whole_range() {
+        let mut v: u64 = 1;
+        while v < u64::MAX / 3 {
+            let mut h = Histogram::new(8);
+            h.record(v);
+            let got = h.quantile(0.5);
+            let err = (got as f64 - v as f64).abs() / v as f64;
+            assert!(err <= 1.0 / 256.0, "v={v} got={got}");
+            v = v * 3 + 1;
+        }
+    }
+
+    #[test]
+    fn every_index_maps_back_to_its_bucket() {
+        let h = Histogram::new(6);
+        for i in 0..h.counts.len() {
+            let (low, width) = h.bucket(i);
+            assert_eq!(h.index(low), i);
+            assert_eq!(h.index(low + width - 1), i);
+        }
+    }
+
+    #[test]
+    fn quantiles_of_a_uniform_spread() {
+        let mut h = Histogram::new(8);
+        for v in 1..=100_000 {
+            h.record(v);
+        }
+        for (q, want) in [(0.5, 50_000.0), (0.99, 99_000.0), (0.999, 99_900.0)] {
+            let got = h.quantile(q) as f64;
+            assert!((got - want).abs() / want < 0.004, "q={q} got={got}");
+        }
+        assert_eq!(h.mean(), 50_000.5);
+    }
+}
