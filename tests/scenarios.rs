@@ -1,1 +1,114 @@
-fn main() {}
+//! The example scenarios: each loads, runs, and tells the story its description claims.
+
+use poolsim_tests::{config, fixture, run};
+
+#[test]
+fn every_fixture_loads_and_runs_deterministically() {
+    for name in [
+        "default",
+        "design-example",
+        "mmc",
+        "outage",
+        "outage-fix",
+        "retry-storm",
+        "faults",
+    ] {
+        let c = config(&fixture(name));
+        let a = run(&c);
+        let r = &a.summary.requests;
+        assert_eq!(r.arrived, r.succeeded + r.failed + r.in_flight, "{name}");
+        if name != "mmc" {
+            assert_eq!(
+                run(&c).summary.digest,
+                a.summary.digest,
+                "{name} is not deterministic"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_healthy_baseline_is_healthy() {
+    let s = run(&config(&fixture("default"))).summary;
+    assert_eq!(s.requests.failed, 0);
+    assert!(!s.theory.oversubscribed);
+    assert!(
+        s.pool_wait_ms.p99 < 5.0,
+        "p99 wait {} ms",
+        s.pool_wait_ms.p99
+    );
+    assert!(s.alerts.iter().all(|a| a.fired_at_s.is_none()));
+}
+
+#[test]
+fn the_outage_starves_the_last_instances_while_the_database_idles() {
+    let report = run(&config(&fixture("outage")));
+    let s = &report.summary;
+    assert!(s.theory.oversubscribed);
+    assert_eq!(s.db.peak_connections, s.db.usable_connections);
+    // The last batch restarted (instances 8..12) can open no connection: their requests fail
+    // on refused openings; the others fail nothing.
+    for i in &s.instances {
+        let share = i.failed as f64 / (i.failed + i.succeeded) as f64;
+        if i.instance >= 8 {
+            assert!(share > 0.75, "instance {} failed only {share}", i.instance);
+        } else {
+            assert!(share < 0.001, "instance {} failed {share}", i.instance);
+        }
+    }
+    let failed = s.requests.failed as f64 / s.requests.arrived as f64;
+    assert!((0.2..0.35).contains(&failed), "failed share {failed}");
+    assert!(s.requests.failures.db_refused as f64 > 0.99 * s.requests.failed as f64);
+    // The signals responders looked at stay flat: database CPU low, network constant.
+    assert!(
+        s.db.cpu_utilization < 0.3,
+        "db cpu {}",
+        s.db.cpu_utilization
+    );
+    let after_start = (60.0 / report.series.bucket_s) as usize;
+    let peak_cpu = report.series.db_cpu[after_start..]
+        .iter()
+        .fold(0.0f32, |a, &c| a.max(c));
+    assert!(peak_cpu < 0.5, "db cpu peaked at {peak_cpu}");
+    let fired = |name: &str| s.alerts.iter().find(|a| a.name == name).unwrap().fired_at_s;
+    assert!(fired("connection failures").is_some());
+    assert!(fired("database CPU high").is_none());
+}
+
+#[test]
+fn the_fix_ends_the_outage() {
+    let report = run(&config(&fixture("outage-fix")));
+    let s = &report.summary;
+    let alert = s
+        .alerts
+        .iter()
+        .find(|a| a.name == "connection failures")
+        .unwrap();
+    assert!(alert.fired_at_s.is_some());
+    let cleared = alert
+        .cleared_at_s
+        .expect("the failure alert clears after the fix");
+    assert!((900.0..1_200.0).contains(&cleared), "cleared at {cleared}s");
+    // After the rollout (15m + 3 batches x 1m), nothing fails.
+    let bucket = report.series.bucket_s;
+    let from = (19.0 * 60.0 / bucket) as usize;
+    let failed_after: u32 = report.series.failed_db_refused[from..].iter().sum();
+    assert_eq!(failed_after, 0);
+}
+
+#[test]
+fn retries_turn_a_slow_minute_into_a_lasting_collapse() {
+    let report = run(&config(&fixture("retry-storm")));
+    let s = &report.series;
+    let per_s = |v: &[u32], from_s: f64, to_s: f64| {
+        let (a, b) = ((from_s / s.bucket_s) as usize, (to_s / s.bucket_s) as usize);
+        v[a..b].iter().map(|&x| f64::from(x)).sum::<f64>() / (to_s - from_s)
+    };
+    // Before the slow minute: nearly every request succeeds.
+    assert!(per_s(&s.succeeded, 30.0, 110.0) > 390.0);
+    // Long after it ended (3m), the system has not recovered: the load it handled before is
+    // now mostly retries, abandoned attempts hold the connections, and goodput stays low.
+    assert!(per_s(&s.succeeded, 400.0, 600.0) < 200.0);
+    assert!(per_s(&s.retries, 400.0, 600.0) > 400.0);
+    assert!(report.summary.requests.abandoned_attempts > 100_000);
+}

@@ -20,7 +20,7 @@
 
 use std::collections::VecDeque;
 
-use poolsim_scenario::config::{Config, FaultConfig, PoolConfig};
+use poolsim_scenario::config::{Config, FaultConfig, PoolConfig, RestartConfig};
 use poolsim_scenario::{Jitter, LoadBalancer, Metric};
 
 use crate::db::Cpu;
@@ -1347,13 +1347,9 @@ impl Simulation {
                         .push(now + duration_us, Event::FaultEnd { index });
                 }
             }
-            FaultConfig::RollingRestart {
-                down_us, gap_us, ..
-            } => {
-                self.schedule_restarts(down_us, gap_us, 0);
-            }
+            FaultConfig::RollingRestart { restart, .. } => self.schedule_restarts(restart, 0),
             FaultConfig::Reconfigure { pool, restart, .. } => match restart {
-                Some((down_us, gap_us)) => self.schedule_restarts(down_us, gap_us, index + 1),
+                Some(restart) => self.schedule_restarts(restart, index + 1),
                 None => {
                     for i in 0..self.instances.len() as u32 {
                         self.reconfigure_live(i, &pool);
@@ -1372,12 +1368,13 @@ impl Simulation {
         }
     }
 
-    fn schedule_restarts(&mut self, down_us: u64, gap_us: u64, reconfigure: u32) {
+    fn schedule_restarts(&mut self, restart: RestartConfig, reconfigure: u32) {
         for instance in 0..self.instances.len() as u32 {
-            let at = self.now + u64::from(instance) * (down_us + gap_us);
+            let batch = u64::from(instance / restart.batch);
+            let at = self.now + batch * (restart.down_us + restart.gap_us);
             self.queue.push(at, Event::InstanceDown { instance });
             self.queue.push(
-                at + down_us,
+                at + restart.down_us,
                 Event::InstanceUp {
                     instance,
                     reconfigure,

@@ -159,6 +159,15 @@ impl DbConfig {
     }
 }
 
+/// A rolling restart: `batch` instances at a time, each batch down for `down_us`, then
+/// `gap_us` before the next batch goes down.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RestartConfig {
+    pub down_us: u64,
+    pub gap_us: u64,
+    pub batch: u32,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultConfig {
     DbOutage {
@@ -172,15 +181,14 @@ pub enum FaultConfig {
     },
     RollingRestart {
         at_us: u64,
-        down_us: u64,
-        gap_us: u64,
+        restart: RestartConfig,
     },
     /// `pool` is the whole new pool configuration (the patch applied to the settings in
     /// force in the scenario, earlier reconfigures included).
     Reconfigure {
         at_us: u64,
         pool: PoolConfig,
-        restart: Option<(u64, u64)>,
+        restart: Option<RestartConfig>,
     },
     ConnectionLeak {
         at_us: u64,

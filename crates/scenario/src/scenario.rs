@@ -334,13 +334,16 @@ pub enum Fault {
     },
     /// The arrival rate (outside bursts) becomes `rate_per_s`.
     TrafficChange { at: Duration, rate_per_s: f64 },
-    /// Instances restart one after another: each is down for `down`, then `gap` passes.
+    /// Instances restart `batch` at a time (Kubernetes' `maxUnavailable`): each batch is
+    /// down for `down`, then `gap` passes before the next batch goes down.
     RollingRestart {
         at: Duration,
         #[serde(default = "default_down")]
         down: Duration,
         #[serde(default)]
         gap: Duration,
+        #[serde(default = "default_batch")]
+        batch: u32,
     },
     /// New pool settings; applied live, or to each instance as it restarts.
     Reconfigure {
@@ -362,6 +365,10 @@ fn default_down() -> Duration {
     d("30s")
 }
 
+fn default_batch() -> u32 {
+    1
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Restart {
@@ -369,6 +376,8 @@ pub struct Restart {
     pub down: Duration,
     #[serde(default)]
     pub gap: Duration,
+    #[serde(default = "default_batch")]
+    pub batch: u32,
 }
 
 /// "`metric` above `above` for `for`", evaluated on the time series.

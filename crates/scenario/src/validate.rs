@@ -177,6 +177,17 @@ impl Checker {
         }
     }
 
+    fn restart(&mut self, path: &str, down: Duration, gap: Duration, batch: u32) -> RestartConfig {
+        if down.is_zero() {
+            self.fail(format!("{path}.down"), "must be above 0s");
+        }
+        RestartConfig {
+            down_us: down.as_us().max(1),
+            gap_us: gap.as_us(),
+            batch: self.count(&format!("{path}.batch"), batch, 1, MAX_INSTANCES),
+        }
+    }
+
     fn pool(&mut self, path: &str, pool: &Pool) -> PoolConfig {
         let max_size = self.count(&format!("{path}.max_size"), pool.max_size, 1, MAX_POOL_SIZE);
         let min_idle = match pool.min_idle {
@@ -219,9 +230,14 @@ impl Checker {
         let mut pool = base.clone();
         if let Some(v) = patch.max_size {
             pool.max_size = v;
-            // A new max_size with no min_idle keeps a fixed pool fixed, as HikariCP does.
-            if patch.min_idle.is_none() && base.min_idle.is_none_or(|m| m == base.max_size) {
-                pool.min_idle = None;
+            // A new max_size with no min_idle keeps a fixed pool fixed, and a min_idle above
+            // the new maximum is lowered to it, as HikariCP does.
+            if patch.min_idle.is_none() {
+                match base.min_idle {
+                    Some(m) if m == base.max_size || m > v => pool.min_idle = None,
+                    None => pool.min_idle = None,
+                    Some(_) => {}
+                }
             }
         }
         if let Some(v) = patch.min_idle {
@@ -450,15 +466,11 @@ impl Scenario {
                     let rate = c.rate(&format!("{path}.rate_per_s"), *rate_per_s);
                     steps.push((at_us, rate));
                 }
-                Fault::RollingRestart { down, gap, .. } => {
-                    if down.is_zero() {
-                        c.fail(format!("{path}.down"), "must be above 0s");
-                    }
-                    faults.push(FaultConfig::RollingRestart {
-                        at_us,
-                        down_us: down.as_us().max(1),
-                        gap_us: gap.as_us(),
-                    });
+                Fault::RollingRestart {
+                    down, gap, batch, ..
+                } => {
+                    let restart = c.restart(&path, *down, *gap, *batch);
+                    faults.push(FaultConfig::RollingRestart { at_us, restart });
                 }
                 Fault::Reconfigure {
                     pool: patch,
@@ -467,17 +479,13 @@ impl Scenario {
                 } => {
                     let (next, config) = c.patched(&format!("{path}.pool"), &current_pool, patch);
                     current_pool = next;
-                    if let Some(r) = rolling_restart
-                        && r.down.is_zero()
-                    {
-                        c.fail(format!("{path}.rolling_restart.down"), "must be above 0s");
-                    }
+                    let restart = rolling_restart.as_ref().map(|r| {
+                        c.restart(&format!("{path}.rolling_restart"), r.down, r.gap, r.batch)
+                    });
                     faults.push(FaultConfig::Reconfigure {
                         at_us,
                         pool: config,
-                        restart: rolling_restart
-                            .as_ref()
-                            .map(|r| (r.down.as_us().max(1), r.gap.as_us())),
+                        restart,
                     });
                 }
                 Fault::ConnectionLeak {

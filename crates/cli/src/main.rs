@@ -1,0 +1,152 @@
+//! `poolsim`: runs a scenario file (`run`) or a grid of variations of it (`sweep`).
+//!
+//! This is the edge of the program: it reads files, parses arguments, prints, and maps
+//! failures to exit codes (0 success, 1 a run that failed, 2 input the user can fix).
+//! Formatting lives in `text`, `csv` and `sweep`; the simulation in `poolsim-engine`.
+
+mod csv;
+mod input;
+mod progress;
+mod sweep;
+mod text;
+mod units;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::sweep::spec::SetArg;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "poolsim",
+    version,
+    about = "Simulate database connection pools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario and print its summary (text or json) or its time series (csv).
+    Run {
+        /// The scenario file (JSON).
+        scenario: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Run a grid of variations of a scenario, in parallel, and print one row per point.
+    Sweep {
+        /// The scenario file (JSON).
+        scenario: PathBuf,
+        /// A field to vary: a dotted path into the scenario and its values, as a range
+        /// `a..b:step` (numbers or durations, end included) or a list `v1,v2,v3`.
+        /// Several --set flags make a grid; the first one varies slowest.
+        #[arg(
+            long = "set",
+            value_name = "PATH=SPEC",
+            required = true,
+            value_parser = sweep::spec::parse_set,
+        )]
+        sets: Vec<SetArg>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Use this seed instead of the scenario's (a `--set seed=...` overrides it).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+/// Why the program stops early, which decides the exit code.
+#[derive(Debug)]
+enum Failure {
+    /// A bad scenario, argument or file: exit 2.
+    Input(anyhow::Error),
+    /// A valid scenario whose run stopped (event budget, too many in flight): exit 1.
+    Run(anyhow::Error),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Output(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            scenario,
+            format,
+            seed,
+        } => run(&scenario, format, seed),
+        Command::Sweep {
+            scenario,
+            sets,
+            format,
+            seed,
+        } => sweep::sweep(&scenario, &sets, format, seed),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+        // `poolsim run x.json --format csv | head` is not an error.
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("error: cannot write the output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(path: &std::path::Path, format: Format, seed: Option<u64>) -> Result<(), Failure> {
+    let config = input::load(path, seed).map_err(Failure::Input)?;
+    let report = progress::run(&config, progress::enabled()).map_err(|e| {
+        Failure::Run(anyhow::anyhow!(
+            "the run of {} stopped: {e}",
+            path.display()
+        ))
+    })?;
+    let out = match format {
+        Format::Text => text::summary(&config, &report),
+        Format::Json => json(&report.summary),
+        Format::Csv => csv::series(&report.series),
+    };
+    write_stdout(&out)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    let mut out = serde_json::to_string_pretty(value).expect("reports serialize to JSON");
+    out.push('\n');
+    out
+}
+
+fn write_stdout(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

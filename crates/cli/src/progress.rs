@@ -1,0 +1,62 @@
+//! A one-line progress display on stderr, only when stderr is a terminal.
+//!
+//! A run advances in slices of events; a run that is not done after its first slice is
+//! "long" and gets a progress line, redrawn after every slice and cleared at the end. No
+//! clock is read: the slice size alone decides when to redraw.
+
+use std::io::{IsTerminal, Write};
+
+use poolsim_engine::{Report, RunError, Simulation};
+use poolsim_scenario::{Config, Duration};
+
+use crate::units;
+
+/// Events per slice: a few tenths of a second of work natively.
+const SLICE_EVENTS: u64 = 2_000_000;
+
+/// Whether progress lines should be drawn (stderr is a terminal, not a file or a pipe).
+pub fn enabled() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Runs `config` to the end, drawing progress on stderr if `show` and the run is long.
+pub fn run(config: &Config, show: bool) -> Result<Report, RunError> {
+    if !show {
+        return poolsim_engine::run(config);
+    }
+    let total = Duration::from_us(config.duration_us);
+    let mut sim = Simulation::new(config);
+    let mut drawn = false;
+    let outcome = loop {
+        match sim.advance(SLICE_EVENTS) {
+            Ok(p) if p.done => break Ok(()),
+            Ok(p) => {
+                draw(&format!(
+                    "simulated {} of {total} ({:.0}%), {:.1} M events",
+                    units::secs(p.sim_time_s),
+                    p.fraction * 100.0,
+                    p.events as f64 / 1e6
+                ));
+                drawn = true;
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    if drawn {
+        clear();
+    }
+    outcome.map(|()| sim.into_report())
+}
+
+/// Replaces the progress line with `line`.
+pub fn draw(line: &str) {
+    let mut err = std::io::stderr().lock();
+    // Progress is best effort: a failed write to the terminal must not fail the run.
+    let _ = write!(err, "\r\x1b[2K{line}");
+    let _ = err.flush();
+}
+
+/// Erases the progress line.
+pub fn clear() {
+    draw("");
+}

@@ -1,0 +1,494 @@
+//! The run's summary as text for an operator: what happened to requests, how long they
+//! waited, what the pools and the database did, which alerts fired, and theory beside the
+//! measurement.
+
+use std::fmt::Write;
+
+use poolsim_engine::{InstanceStats, Report, Summary};
+use poolsim_scenario::{Config, Duration};
+
+use crate::units::{int, num, pct, secs, share};
+
+/// Instances listed one per line; beyond this only the ones with the most failures.
+const MAX_INSTANCE_ROWS: usize = 20;
+
+/// Width of the label column.
+const LABEL: usize = 18;
+
+pub fn summary(config: &Config, report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    heading(&mut out, config, s);
+    requests(&mut out, s);
+    waits(&mut out, s);
+    pool(&mut out, config, s);
+    database(&mut out, s);
+    instances(&mut out, s);
+    alerts(&mut out, s);
+    theory(&mut out, config, s);
+    let _ = writeln!(out, "\nevents {}   digest {}", int(s.events), s.digest);
+    out
+}
+
+/// `  label             value`
+fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
+    labelled(out, label, LABEL, value);
+}
+
+/// A line whose label column is `width` wide, or two spaces wider than a longer label.
+fn labelled(out: &mut String, label: &str, width: usize, value: impl std::fmt::Display) {
+    let width = width.max(label.chars().count() + 2);
+    let _ = writeln!(out, "  {label:<width$}{value}");
+}
+
+fn heading(out: &mut String, config: &Config, s: &Summary) {
+    let name = if s.name.is_empty() {
+        "scenario"
+    } else {
+        &s.name
+    };
+    let warmup = if config.warmup_us > 0 {
+        format!(", first {} as warmup", Duration::from_us(config.warmup_us))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "{name}: {} simulated (seed {}{warmup})",
+        Duration::from_us(config.duration_us),
+        s.seed
+    );
+    let instances = config.app.instances;
+    let _ = writeln!(
+        out,
+        "{} x pool of {} (connection_timeout {}), database with {} usable connections and {} cores",
+        plural(u64::from(instances), "instance", "instances"),
+        config.pool.max_size,
+        timeout(config.pool.connection_timeout_us),
+        config.db.usable_connections(),
+        config.db.cores,
+    );
+    let t = &s.theory;
+    if t.oversubscribed {
+        let _ = writeln!(
+            out,
+            "WARNING: pools OVERSUBSCRIBED: {} pool connections > {} usable database connections",
+            int(t.pool_capacity),
+            int(t.db_usable_connections)
+        );
+    }
+}
+
+fn requests(out: &mut String, s: &Summary) {
+    let r = &s.requests;
+    let f = &r.failures;
+    let _ = writeln!(out, "\nRequests");
+    let w = int(r.arrived).len().max(5);
+    let count = |n: u64| format!("{:>w$}", int(n));
+    line(out, "arrived", count(r.arrived));
+    line(
+        out,
+        "succeeded",
+        format!("{}  {:>6}", count(r.succeeded), pct(r.succeeded, r.arrived)),
+    );
+    line(
+        out,
+        "failed",
+        format!("{}  {:>6}", count(r.failed), pct(r.failed, r.arrived)),
+    );
+    let causes = [
+        ("pool timeout", f.pool_timeout),
+        ("client timeout", f.client_timeout),
+        ("db refused", f.db_refused),
+        ("statement timeout", f.statement_timeout),
+        ("outage", f.outage),
+        ("unavailable", f.unavailable),
+    ];
+    for (cause, n) in causes.into_iter().filter(|&(_, n)| n > 0) {
+        line(
+            out,
+            &format!("  {cause}"),
+            format!("{}  {:>6}", count(n), pct(n, r.arrived)),
+        );
+    }
+    line(out, "in flight at end", count(r.in_flight));
+    line(out, "retries", count(r.retries));
+    if r.abandoned_attempts > 0 {
+        line(
+            out,
+            "abandoned",
+            format!(
+                "{}  attempts the client gave up on but the server finished",
+                count(r.abandoned_attempts)
+            ),
+        );
+    }
+}
+
+fn waits(out: &mut String, s: &Summary) {
+    let w = &s.pool_wait_ms;
+    let l = &s.latency_ms;
+    let _ = writeln!(out, "\nTimes (ms)");
+    let percentiles = |mean: f64, p50: f64, p95: f64, p99: f64, p999: f64, max: f64| {
+        format!(
+            "mean {}  p50 {}  p95 {}  p99 {}  p99.9 {}  max {}",
+            num(mean),
+            num(p50),
+            num(p95),
+            num(p99),
+            num(p999),
+            num(max)
+        )
+    };
+    line(
+        out,
+        "pool wait",
+        percentiles(w.mean, w.p50, w.p95, w.p99, w.p999, w.max),
+    );
+    line(
+        out,
+        "",
+        format!(
+            "{} of {} acquisitions waited",
+            share(w.waited_fraction),
+            int(w.count)
+        ),
+    );
+    line(
+        out,
+        "latency",
+        percentiles(l.mean, l.p50, l.p95, l.p99, l.p999, l.max),
+    );
+    line(
+        out,
+        "",
+        format!("over {} successful requests", int(l.count)),
+    );
+}
+
+fn pool(out: &mut String, config: &Config, s: &Summary) {
+    let p = &s.pool;
+    let _ = writeln!(
+        out,
+        "\nPools ({} x max_size {}, fleet totals)",
+        config.app.instances, config.pool.max_size
+    );
+    line(out, "utilization", share(p.utilization));
+    line(
+        out,
+        "active",
+        format!("mean {}, peak {}", num(p.mean_active), int(p.peak_active)),
+    );
+    line(out, "idle", format!("mean {}", num(p.mean_idle)));
+    line(
+        out,
+        "pending",
+        format!("mean {}, peak {}", num(p.mean_pending), int(p.peak_pending)),
+    );
+    line(out, "total", format!("mean {}", num(p.mean_total)));
+    line(
+        out,
+        "connections",
+        format!("{} opened, {} closed", int(p.opened), int(p.closed)),
+    );
+    line(out, "timeouts", int(p.timeouts));
+    line(
+        out,
+        "hold",
+        format!(
+            "mean {} ms, {} acquisitions/s",
+            num(p.mean_hold_ms),
+            num(p.acquisitions_per_s)
+        ),
+    );
+    if p.leaks_reported > 0 || p.leaked > 0 {
+        line(
+            out,
+            "leaks",
+            format!(
+                "{} reported, {} never returned",
+                int(p.leaks_reported),
+                int(p.leaked)
+            ),
+        );
+    }
+}
+
+fn database(out: &mut String, s: &Summary) {
+    let d = &s.db;
+    let _ = writeln!(out, "\nDatabase");
+    line(
+        out,
+        "connections",
+        format!(
+            "mean {}, peak {} of {} usable",
+            num(d.mean_connections),
+            int(d.peak_connections),
+            int(d.usable_connections)
+        ),
+    );
+    line(
+        out,
+        "openings",
+        format!(
+            "{} refused (too many clients), {} failed (unreachable)",
+            int(d.refused_connections),
+            int(d.failed_connections)
+        ),
+    );
+    line(
+        out,
+        "running queries",
+        format!(
+            "mean {}, peak {}",
+            num(d.mean_running_queries),
+            int(d.peak_running_queries)
+        ),
+    );
+    line(out, "cpu", share(d.cpu_utilization));
+}
+
+fn instances(out: &mut String, s: &Summary) {
+    let all = &s.instances;
+    let failures = all.iter().any(|i| i.failed > 0);
+    if all.len() <= 1 || (all.len() > MAX_INSTANCE_ROWS && !failures) {
+        return;
+    }
+    let mut shown: Vec<&InstanceStats> = all.iter().collect();
+    if shown.len() > MAX_INSTANCE_ROWS {
+        // Most failures first; ties keep instance order (the sort is stable).
+        shown.sort_by_key(|i| std::cmp::Reverse(i.failed));
+        shown.truncate(MAX_INSTANCE_ROWS);
+        let _ = writeln!(
+            out,
+            "\nInstances ({} of {}, most failures first)",
+            shown.len(),
+            all.len()
+        );
+    } else {
+        let _ = writeln!(out, "\nInstances");
+    }
+    let mut rows = vec![[
+        "#".to_owned(),
+        "succeeded".to_owned(),
+        "failed".to_owned(),
+        "pool timeouts".to_owned(),
+        "mean conns".to_owned(),
+        "mean active".to_owned(),
+        "mean pending".to_owned(),
+    ]];
+    rows.extend(shown.iter().map(|i| {
+        [
+            i.instance.to_string(),
+            int(i.succeeded),
+            int(i.failed),
+            int(i.pool_timeouts),
+            num(i.mean_connections),
+            num(i.mean_active),
+            num(i.mean_pending),
+        ]
+    }));
+    table(out, &rows);
+}
+
+/// Right-aligned columns, indented like the other sections.
+fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
+    let widths: Vec<usize> = (0..N)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:>w$}"))
+            .collect();
+        let _ = writeln!(out, "  {}", cells.join("  "));
+    }
+}
+
+fn alerts(out: &mut String, s: &Summary) {
+    if s.alerts.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nAlerts");
+    let width = s
+        .alerts
+        .iter()
+        .map(|a| a.name.chars().count() + 2)
+        .max()
+        .unwrap_or(0);
+    for a in &s.alerts {
+        let what = match (a.fired_at_s, a.cleared_at_s) {
+            (None, _) => "did not fire".to_owned(),
+            (Some(fired), cleared) => {
+                let cleared = cleared.map_or_else(
+                    || "still firing at the end".to_owned(),
+                    |c| format!("cleared at {}", secs(c)),
+                );
+                let more = if a.firings > 1 {
+                    format!("; {} firings, {} in all", a.firings, secs(a.firing_s))
+                } else {
+                    String::new()
+                };
+                format!("fired at {}, {cleared}{more}", secs(fired))
+            }
+        };
+        labelled(
+            out,
+            &a.name,
+            width.max(LABEL),
+            format!("{what}  ({})", a.metric),
+        );
+    }
+}
+
+fn theory(out: &mut String, config: &Config, s: &Summary) {
+    let t = &s.theory;
+    let instances = config.app.instances.max(1);
+    let _ = writeln!(out, "\nTheory beside measurement");
+    line(
+        out,
+        "offered load",
+        format!(
+            "{} erlangs = {} req/s x {} ms hold (Little's law)",
+            num(t.offered_load_erlangs),
+            num(t.arrival_rate_per_s),
+            num(t.mean_hold_ms)
+        ),
+    );
+    line(
+        out,
+        "",
+        format!(
+            "measured: {} connections active on average, {} ms hold",
+            num(s.pool.mean_active),
+            num(s.pool.mean_hold_ms)
+        ),
+    );
+    let per_pool = if instances > 1 {
+        format!(
+            "one pool of {} at {} req/s",
+            config.pool.max_size,
+            num(t.arrival_rate_per_s / f64::from(instances))
+        )
+    } else {
+        format!("a pool of {}", config.pool.max_size)
+    };
+    match &t.erlang_c {
+        Some(c) => {
+            line(
+                out,
+                "Erlang C",
+                format!(
+                    "{} waits, mean wait {} ms, p99 wait {} ms ({per_pool}, no timeout)",
+                    share(c.wait_probability),
+                    num(c.mean_wait_ms),
+                    num(c.p99_wait_ms)
+                ),
+            );
+            line(
+                out,
+                "",
+                format!(
+                    "measured: {} waited, mean wait {} ms, p99 wait {} ms",
+                    share(s.pool_wait_ms.waited_fraction),
+                    num(s.pool_wait_ms.mean),
+                    num(s.pool_wait_ms.p99)
+                ),
+            );
+        }
+        None if t.offered_load_erlangs / f64::from(instances)
+            >= f64::from(config.pool.max_size) =>
+        {
+            line(
+                out,
+                "Erlang C",
+                format!(
+                    "unstable: the load is more than {per_pool} can serve; without a timeout the queue grows without bound"
+                ),
+            );
+        }
+        None => line(
+            out,
+            "Erlang C",
+            "not applicable (no load, or a zero hold time)",
+        ),
+    }
+    if let Some(w) = &t.with_timeout {
+        let attempts = s.pool_wait_ms.count + s.pool.timeouts;
+        line(
+            out,
+            "with timeout",
+            format!(
+                "{} of acquisitions time out after {}, mean wait of the served {} ms (M/M/c+D)",
+                share(w.timeout_probability),
+                timeout(config.pool.connection_timeout_us),
+                num(w.mean_wait_served_ms)
+            ),
+        );
+        line(
+            out,
+            "",
+            format!("measured: {} timed out", pct(s.pool.timeouts, attempts)),
+        );
+    }
+    let capacity = format!(
+        "{} ({} x {}) vs {} usable database connections",
+        int(t.pool_capacity),
+        instances,
+        config.pool.max_size,
+        int(t.db_usable_connections)
+    );
+    if t.oversubscribed {
+        line(
+            out,
+            "pool capacity",
+            format!(
+                "{capacity}: OVERSUBSCRIBED by {} — the pools can ask for more connections than the database allows",
+                int(t.pool_capacity.saturating_sub(t.db_usable_connections))
+            ),
+        );
+    } else {
+        line(
+            out,
+            "pool capacity",
+            format!(
+                "{capacity}: fits, {} to spare",
+                int(t.db_usable_connections - t.pool_capacity.min(t.db_usable_connections))
+            ),
+        );
+    }
+    if (config.db.sigma > 0.0 || config.db.kappa > 0.0) && t.usl_peak_concurrency > 0 {
+        let peak = if t.usl_peak_concurrency >= t.pool_capacity {
+            format!(
+                "still rises at {} concurrent queries, the most the pools allow",
+                int(t.pool_capacity)
+            )
+        } else {
+            format!(
+                "peaks at {} concurrent queries; more connections make it slower",
+                int(t.usl_peak_concurrency)
+            )
+        };
+        line(
+            out,
+            "USL",
+            format!(
+                "database throughput {peak} (measured peak: {} running)",
+                int(s.db.peak_running_queries)
+            ),
+        );
+    }
+}
+
+fn timeout(us: u64) -> String {
+    if us == 0 {
+        "never".to_owned()
+    } else {
+        Duration::from_us(us).to_string()
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", int(n), if n == 1 { one } else { many })
+}

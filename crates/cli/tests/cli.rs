@@ -1,0 +1,481 @@
+//! The `poolsim` binary, run as a user runs it: arguments in; stdout, stderr and the exit
+//! code out. Scenarios are short (20 s at 200 req/s) so each run takes milliseconds.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+const SMALL: &str = r#"{
+  "name": "small",
+  "seed": 3,
+  "duration": "20s",
+  "bucket": "1s",
+  "workload": {
+    "arrivals": { "kind": "poisson", "rate_per_s": 200 },
+    "transaction": { "queries": 2, "query_time": { "kind": "exponential", "mean": "5ms" } }
+  },
+  "app": {
+    "instances": 2,
+    "request_timeout": "2s",
+    "pool": { "max_size": 4, "connection_timeout": "250ms" }
+  },
+  "database": { "max_connections": 10, "cores": 4 },
+  "alerts": [ { "name": "pending", "metric": "hikaricp_connections_pending", "above": 0, "for": "1s" } ]
+}"#;
+
+/// A scenario file in a fresh temporary directory (removed at the end of the test).
+struct TempScenario {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl TempScenario {
+    fn new(json: &str) -> TempScenario {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "poolsim-cli-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("scenario.json");
+        std::fs::write(&path, json).unwrap();
+        TempScenario { dir, path }
+    }
+
+    fn arg(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+impl Drop for TempScenario {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn poolsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_poolsim"))
+        .args(args)
+        .output()
+        .expect("the poolsim binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// Runs and expects success, returning stdout.
+fn ok(args: &[&str]) -> String {
+    let out = poolsim(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "poolsim {args:?} failed:\n{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).is_empty(),
+        "unexpected stderr: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+fn json_summary(file: &TempScenario, extra: &[&str]) -> Value {
+    let mut args = vec!["run", file.arg(), "--format", "json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&ok(&args)).expect("--format json prints JSON")
+}
+
+fn u(v: &Value, path: &str) -> u64 {
+    v.pointer(path)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("{path} is not a count in {v}"))
+}
+
+#[test]
+fn run_json_is_the_summary_and_conserves_requests() {
+    let file = TempScenario::new(SMALL);
+    let s = json_summary(&file, &[]);
+    let arrived = u(&s, "/requests/arrived");
+    assert!(arrived > 3_000 && arrived < 5_000, "arrived {arrived}");
+    assert_eq!(
+        arrived,
+        u(&s, "/requests/succeeded") + u(&s, "/requests/failed") + u(&s, "/requests/in_flight")
+    );
+    for path in [
+        "/requests/retries",
+        "/requests/failures/pool_timeout",
+        "/requests/failures/client_timeout",
+        "/requests/failures/db_refused",
+        "/requests/failures/statement_timeout",
+        "/requests/failures/outage",
+        "/pool/peak_active",
+        "/pool/peak_pending",
+        "/db/peak_connections",
+        "/events",
+    ] {
+        u(&s, path);
+    }
+    for path in ["/pool_wait_ms/p99", "/latency_ms/p50", "/pool/utilization"] {
+        assert!(s.pointer(path).is_some_and(Value::is_f64), "{path}");
+    }
+    assert_eq!(s["alerts"][0]["name"], "pending");
+    assert!(s["digest"].as_str().is_some_and(|d| !d.is_empty()));
+}
+
+#[test]
+fn run_text_reads_as_a_report() {
+    let file = TempScenario::new(SMALL);
+    let text = ok(&["run", file.arg()]);
+    for needle in [
+        "small: 20s simulated (seed 3)",
+        "Requests",
+        "arrived",
+        "succeeded",
+        "pool wait",
+        "p99",
+        "latency",
+        "Database",
+        "Instances",
+        "Alerts",
+        "pending",
+        "offered load",
+        "Erlang C",
+        "pool capacity",
+        "digest",
+    ] {
+        assert!(text.contains(needle), "no {needle:?} in:\n{text}");
+    }
+    // 2 x 4 pool connections fit in 10.
+    assert!(!text.contains("OVERSUBSCRIBED"), "{text}");
+    assert_eq!(ok(&["run", file.arg(), "--format", "text"]), text);
+}
+
+#[test]
+fn run_text_warns_when_pools_oversubscribe_the_database() {
+    let file =
+        TempScenario::new(&SMALL.replace(r#""max_connections": 10"#, r#""max_connections": 6"#));
+    let text = ok(&["run", file.arg()]);
+    assert!(text.contains("OVERSUBSCRIBED"), "{text}");
+}
+
+#[test]
+fn run_csv_has_a_header_and_one_row_per_bucket() {
+    let file = TempScenario::new(SMALL);
+    let csv = ok(&["run", file.arg(), "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(header[0], "time_s");
+    for column in [
+        "arrivals",
+        "succeeded",
+        "failed_pool_timeout",
+        "pool_pending_mean",
+        "latency_p99_ms",
+    ] {
+        assert!(header.contains(&column), "no {column} in {header:?}");
+    }
+    // 20 s in buckets of 1 s.
+    assert_eq!(lines.len(), 1 + 20);
+    for (i, row) in lines[1..].iter().enumerate() {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "row {i}: {row}");
+        assert_eq!(cells[0], i.to_string());
+    }
+    let arrivals = header.iter().position(|h| *h == "arrivals").unwrap();
+    let total: u64 = lines[1..]
+        .iter()
+        .map(|r| r.split(',').nth(arrivals).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, u(&json_summary(&file, &[]), "/requests/arrived"));
+}
+
+#[test]
+fn seed_flag_changes_the_run_and_the_same_seed_repeats_it() {
+    let file = TempScenario::new(SMALL);
+    let digest = |extra: &[&str]| {
+        json_summary(&file, extra)["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let own = digest(&[]);
+    assert_eq!(own, digest(&[]));
+    assert_eq!(own, digest(&["--seed", "3"]));
+    let other = digest(&["--seed", "4"]);
+    assert_ne!(own, other);
+    assert_eq!(other, digest(&["--seed", "4"]));
+    assert_eq!(json_summary(&file, &["--seed", "4"])["seed"], 4);
+}
+
+#[test]
+fn a_bad_scenario_exits_2_naming_the_field() {
+    let file = TempScenario::new(&SMALL.replace(r#""max_size": 4"#, r#""max_size": 0"#));
+    let out = poolsim(&["run", file.arg()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!("error: {} is not a valid scenario:\n", file.arg())),
+        "{err}"
+    );
+    assert!(
+        err.contains("app.pool.max_size: must be at least 1"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+
+    let file = TempScenario::new(r#"{"app": {"pool": {"max_sise": 4}}}"#);
+    let out = poolsim(&["run", file.arg()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("app.pool"), "{}", stderr(&out));
+
+    let file = TempScenario::new("{ not json");
+    let out = poolsim(&["run", file.arg()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("line 1"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_file_exits_2() {
+    let out = poolsim(&["run", "/nonexistent/poolsim/scenario.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read /nonexistent/poolsim/scenario.json"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let file = TempScenario::new(SMALL);
+    for args in [
+        vec!["run", file.arg(), "--format", "xml"],
+        vec!["run", file.arg(), "--seed", "-1"],
+        vec!["run"],
+        vec!["sweep", file.arg()],
+        vec!["frobnicate"],
+    ] {
+        let out = poolsim(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn a_run_that_exceeds_its_event_budget_exits_1() {
+    let file = TempScenario::new(&SMALL.replace(
+        r#""seed": 3,"#,
+        r#""seed": 3, "limits": {"max_events": 1000},"#,
+    ));
+    let out = poolsim(&["run", file.arg()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+}
+
+/// Data rows of a sweep's text table (the header is the first line).
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn sweep_prints_one_row_per_point_in_order() {
+    let file = TempScenario::new(SMALL);
+    let text = ok(&["sweep", file.arg(), "--set", "app.pool.max_size=2..6:2"]);
+    let header = text.lines().next().unwrap();
+    assert!(header.starts_with("app.pool.max_size"), "{header}");
+    for column in [
+        "arrived",
+        "succeeded",
+        "failed",
+        "wait p99 ms",
+        "latency p99 ms",
+        "digest",
+    ] {
+        assert!(header.contains(column), "no {column} in {header}");
+    }
+    let rows = rows(&text);
+    let sizes: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(sizes, ["2", "4", "6"], "{text}");
+
+    // Each row is the run of that point: the middle one is the file as it is.
+    let digest = json_summary(&file, &[])["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(rows[1].last().unwrap(), &digest);
+    assert_ne!(rows[0].last().unwrap(), &digest);
+}
+
+#[test]
+fn sweep_grids_are_cartesian_products_first_flag_outermost() {
+    let file = TempScenario::new(SMALL);
+    let csv = ok(&[
+        "sweep",
+        file.arg(),
+        "--set",
+        "app.pool.max_size=3,5",
+        "--set",
+        "workload.arrivals.rate_per_s=100..300:100",
+        "--format",
+        "csv",
+    ]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with(
+            "app.pool.max_size,workload.arrivals.rate_per_s,arrived,succeeded,failed_pct,"
+        ),
+        "{}",
+        lines[0]
+    );
+    let points: Vec<(&str, &str)> = lines[1..]
+        .iter()
+        .map(|l| {
+            let mut cells = l.split(',');
+            (cells.next().unwrap(), cells.next().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        points,
+        [
+            ("3", "100"),
+            ("3", "200"),
+            ("3", "300"),
+            ("5", "100"),
+            ("5", "200"),
+            ("5", "300")
+        ]
+    );
+    let width = lines[0].split(',').count();
+    assert!(lines.iter().all(|l| l.split(',').count() == width), "{csv}");
+}
+
+#[test]
+fn sweep_over_durations_writes_them_back_as_durations() {
+    let file = TempScenario::new(SMALL);
+    let json = ok(&[
+        "sweep",
+        file.arg(),
+        "--set",
+        "app.pool.connection_timeout=100ms..300ms:100ms",
+        "--format",
+        "json",
+    ]);
+    let points: Value = serde_json::from_str(&json).unwrap();
+    let points = points.as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    let timeouts: Vec<&Value> = points
+        .iter()
+        .map(|p| &p["set"]["app.pool.connection_timeout"])
+        .collect();
+    assert_eq!(timeouts, ["100ms", "200ms", "300ms"]);
+    for p in points {
+        let s = &p["summary"];
+        assert_eq!(
+            u(s, "/requests/arrived"),
+            u(s, "/requests/succeeded") + u(s, "/requests/failed") + u(s, "/requests/in_flight")
+        );
+    }
+    // Shorter patience, at least as many pool timeouts.
+    let timeouts: Vec<u64> = points
+        .iter()
+        .map(|p| u(p, "/summary/requests/failures/pool_timeout"))
+        .collect();
+    assert!(timeouts[0] >= timeouts[2], "{timeouts:?}");
+}
+
+#[test]
+fn sweep_reaches_into_lists_and_applies_the_seed_flag() {
+    let file = TempScenario::new(SMALL);
+    let text = ok(&[
+        "sweep",
+        file.arg(),
+        "--seed",
+        "4",
+        "--set",
+        "alerts[0].above=0,2",
+    ]);
+    let rows = rows(&text);
+    assert_eq!(rows.len(), 2);
+    // The alert's threshold does not change the simulation, only what is reported.
+    let digest = json_summary(&file, &["--seed", "4"])["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(rows[0].last().unwrap(), &digest, "{text}");
+}
+
+#[test]
+fn a_bad_set_spec_exits_2_with_a_clear_message() {
+    let file = TempScenario::new(SMALL);
+    for (spec, message) in [
+        ("app.pool.max_size=6..2:2", "end is before its start"),
+        ("app.pool.max_size=2..6", "no step"),
+        ("app.pool.max_size=2..6:0", "step greater than 0"),
+        ("app.pool.max_size", "PATH=SPEC"),
+        ("app..pool=1", "not a field path"),
+        ("app.pool.max_size=1..20000:1", "at most 10000"),
+    ] {
+        let out = poolsim(&["sweep", file.arg(), "--set", spec]);
+        assert_eq!(out.status.code(), Some(2), "{spec}");
+        let err = stderr(&out);
+        assert!(err.contains(message), "{spec}: {err}");
+        assert!(err.contains("--set"), "{spec}: {err}");
+    }
+}
+
+#[test]
+fn a_bad_sweep_point_exits_2_naming_the_flag_and_the_field() {
+    let file = TempScenario::new(SMALL);
+    let out = poolsim(&["sweep", file.arg(), "--set", "app.pool.max_size=0..4:2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("--set app.pool.max_size=0..4:2"), "{err}");
+    assert!(
+        err.contains("app.pool.max_size: must be at least 1"),
+        "{err}"
+    );
+
+    // A problem in the file itself names the file and the point.
+    let broken = TempScenario::new(&SMALL.replace(r#""duration": "20s""#, r#""duration": "0s""#));
+    let out = poolsim(&["sweep", broken.arg(), "--set", "app.pool.max_size=2,3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "error: {} is not a valid scenario at app.pool.max_size=2:\n",
+            broken.arg()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("duration: must be above 0s"), "{err}");
+
+    let out = poolsim(&["sweep", file.arg(), "--set", "app.pool.max_size.x=1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("app.pool.max_size is a number"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = poolsim(&[
+        "sweep",
+        file.arg(),
+        "--set",
+        "app.pool.max_size=1..100:1",
+        "--set",
+        "workload.arrivals.rate_per_s=1..101:1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("at most 10000"), "{}", stderr(&out));
+}
