@@ -117,7 +117,7 @@ fn scaled(number: &str, scale: u64, text: &str) -> Result<u64, DurationError> {
     let malformed = || DurationError::Malformed(text.to_owned());
     let overflow = || DurationError::Overflow(text.to_owned());
     let (whole, fraction) = match number.split_once('.') {
-        Some((w, f)) if !f.contains('.') && !(w.is_empty() && f.is_empty()) => (w, f),
+        Some((w, f)) if !(f.contains('.') || w.is_empty() && f.is_empty()) => (w, f),
         Some(_) => return Err(malformed()),
         None => (number, ""),
     };
@@ -132,7 +132,7 @@ fn scaled(number: &str, scale: u64, text: &str) -> Result<u64, DurationError> {
     let mut place = scale;
     for d in fraction.bytes() {
         let digit = u64::from(d - b'0');
-        if place % 10 != 0 {
+        if !place.is_multiple_of(10) {
             if digit != 0 {
                 return Err(DurationError::SubMicrosecond(text.to_owned()));
             }
@@ -151,7 +151,7 @@ impl fmt::Display for Duration {
             return f.write_str("0s");
         }
         for (name, scale) in UNITS.iter().take(5) {
-            if self.0 % scale == 0 {
+            if self.0.is_multiple_of(*scale) {
                 return write!(f, "{}{}", self.0 / scale, name);
             }
         }

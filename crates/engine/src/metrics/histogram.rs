@@ -135,7 +135,7 @@ mod tests {
         for i in 0..h.counts.len() {
             let (low, width) = h.bucket(i);
             assert_eq!(h.index(low), i);
-            assert_eq!(h.index(low + width - 1), i);
+            assert_eq!(h.index(low + (width - 1)), i);
         }
     }
 

@@ -1,0 +1,58 @@
+//! Same scenario and seed, same digest: natively and in WebAssembly (this file also runs
+//! under `cargo test --target wasm32-unknown-unknown`, in Node via wasm-bindgen-test).
+//!
+//! The expected digests are pinned: a native run and a wasm run that both match them match
+//! each other. A deliberate change to the engine changes them; update the table with the
+//! values this test prints, and say why in the commit.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+const CASES: [(&str, &str, &str); 3] = [
+    (
+        "default",
+        include_str!("../../../tests/scenarios/default.json"),
+        "7f749aae929a356f",
+    ),
+    (
+        "faults",
+        include_str!("../../../tests/scenarios/faults.json"),
+        "aaec8c72e8f4902c",
+    ),
+    (
+        "outage",
+        include_str!("../../../tests/scenarios/outage.json"),
+        "03b849de0cdf7b60",
+    ),
+];
+
+/// Scenarios shortened so the wasm run stays quick, with every feature still exercised.
+fn shortened(json: &str) -> poolsim_scenario::Config {
+    let mut scenario = poolsim_scenario::parse(json).expect("parses");
+    if scenario.duration > "6m".parse().unwrap() {
+        scenario.duration = "6m".parse().unwrap();
+    }
+    scenario.validate().expect("valid")
+}
+
+#[test]
+fn digests_are_pinned_on_every_platform() {
+    let mut wrong = Vec::new();
+    for (name, json, expected) in CASES {
+        let report = poolsim_engine::run(&shortened(json)).expect("runs");
+        let again = poolsim_engine::run(&shortened(json)).expect("runs");
+        assert_eq!(report, again, "{name}: two runs differ");
+        if report.summary.digest != expected {
+            wrong.push(format!("{name}: {}", report.summary.digest));
+        }
+    }
+    assert!(wrong.is_empty(), "digests changed:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_different_seed_gives_a_different_run() {
+    let mut config = shortened(CASES[0].1);
+    let a = poolsim_engine::run(&config).unwrap().summary.digest;
+    config.seed += 1;
+    assert_ne!(a, poolsim_engine::run(&config).unwrap().summary.digest);
+}
