@@ -65,8 +65,11 @@ fn the_outage_starves_the_last_instances_while_the_database_idles() {
         "db cpu {}",
         s.db.cpu_utilization
     );
-    let after_start = (60.0 / report.series.bucket_s) as usize;
-    let peak_cpu = report.series.db_cpu[after_start..]
+    // Once the deploy is over (3m + 3 batches of 1m), the database stays quiet while a third
+    // of requests fail. (During the deploy, returning pools flush their queued requests and
+    // the CPU spikes for a second or two: the DB CPU alert, which needs 2m, does not fire.)
+    let after_deploy = (7.0 * 60.0 / report.series.bucket_s) as usize;
+    let peak_cpu = report.series.db_cpu[after_deploy..]
         .iter()
         .fold(0.0f32, |a, &c| a.max(c));
     assert!(peak_cpu < 0.5, "db cpu peaked at {peak_cpu}");
