@@ -21,6 +21,8 @@ pub struct Cpu {
     /// (finish target as f64 bits — order-preserving for non-negative floats, query seq, job)
     heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
     running: u32,
+    /// Work per microsecond each running query receives now (depends on `running` only).
+    speed: f64,
     attained: f64,
     last: SimTime,
 }
@@ -33,6 +35,7 @@ impl Cpu {
             kappa,
             heap: BinaryHeap::new(),
             running: 0,
+            speed: 1.0,
             attained: 0.0,
             last: SimTime::ZERO,
         }
@@ -47,18 +50,19 @@ impl Cpu {
         self.running.min(self.cores)
     }
 
-    /// Work per microsecond each running query receives.
-    fn speed(&self) -> f64 {
-        let n = self.running;
-        if n <= self.cores && self.sigma == 0.0 && self.kappa == 0.0 {
-            return 1.0;
-        }
-        poolsim_theory::usl_speed(n, self.cores, self.sigma, self.kappa)
+    /// Sets the number of running queries and the speed that goes with it.
+    fn set_running(&mut self, n: u32) {
+        self.running = n;
+        self.speed = if n <= self.cores && self.sigma == 0.0 && self.kappa == 0.0 {
+            1.0
+        } else {
+            poolsim_theory::usl_speed(n, self.cores, self.sigma, self.kappa)
+        };
     }
 
     fn advance(&mut self, now: SimTime) {
         if self.running > 0 {
-            self.attained += now.since(self.last) as f64 * self.speed();
+            self.attained += now.since(self.last) as f64 * self.speed;
         }
         self.last = now;
     }
@@ -68,14 +72,26 @@ impl Cpu {
         self.advance(now);
         let target = self.attained + demand_us as f64;
         self.heap.push(Reverse((target.to_bits(), seq, job)));
-        self.running += 1;
+        self.set_running(self.running + 1);
     }
 
     /// A running query stops early (statement timeout, outage); its heap entry becomes
     /// invalid by the caller's bookkeeping.
     pub fn cancel(&mut self, now: SimTime) {
         self.advance(now);
-        self.running -= 1;
+        self.set_running(self.running - 1);
+    }
+
+    /// When the next valid query finishes, if any runs.
+    /// Drops cancelled entries from the top of the heap; the first live one, if any.
+    fn first_live(&mut self, valid: impl Fn(u64, u32) -> bool) -> Option<(f64, u32)> {
+        while let Some(&Reverse((target, seq, job))) = self.heap.peek() {
+            if valid(seq, job) {
+                return Some((f64::from_bits(target), job));
+            }
+            self.heap.pop();
+        }
+        None
     }
 
     /// When the next valid query finishes, if any runs.
@@ -85,37 +101,34 @@ impl Cpu {
         valid: impl Fn(u64, u32) -> bool,
     ) -> Option<SimTime> {
         self.advance(now);
-        while let Some(&Reverse((target, seq, job))) = self.heap.peek() {
-            if !valid(seq, job) {
-                self.heap.pop();
-                continue;
-            }
-            let left = (f64::from_bits(target) - self.attained).max(0.0);
-            let us = libm::ceil(left / self.speed());
-            return Some(now + us as u64);
-        }
-        None
+        let (target, _) = self.first_live(valid)?;
+        let left = (target - self.attained).max(0.0);
+        let speed = self.speed;
+        Some(now + ceil_us(if speed == 1.0 { left } else { left / speed }))
     }
 
     /// Completes the first valid query (the one [`Cpu::next_completion`] timed); its job.
     pub fn complete(&mut self, now: SimTime, valid: impl Fn(u64, u32) -> bool) -> Option<u32> {
         self.advance(now);
-        while let Some(Reverse((target, seq, job))) = self.heap.pop() {
-            if valid(seq, job) {
-                self.attained = self.attained.max(f64::from_bits(target));
-                self.running -= 1;
-                return Some(job);
-            }
-        }
-        None
+        let (target, job) = self.first_live(valid)?;
+        self.heap.pop();
+        self.attained = self.attained.max(target);
+        self.set_running(self.running - 1);
+        Some(job)
     }
 
     /// Forgets every query (an outage killed them all); the caller fails their jobs.
     pub fn clear(&mut self, now: SimTime) {
         self.advance(now);
         self.heap.clear();
-        self.running = 0;
+        self.set_running(0);
     }
+}
+
+/// `ceil` for a non-negative time in microseconds (exact below 2^53, as all times here are).
+fn ceil_us(x: f64) -> u64 {
+    let whole = x as u64;
+    whole + u64::from((whole as f64) < x)
 }
 
 #[cfg(test)]
@@ -165,6 +178,15 @@ mod tests {
         assert_eq!(cpu.next_completion(SimTime(5), valid), Some(SimTime(20)));
         assert_eq!(cpu.complete(SimTime(20), valid), Some(2));
         assert_eq!(cpu.running(), 0);
+    }
+
+    #[test]
+    fn ceil_us_rounds_up_fractions_only() {
+        assert_eq!(ceil_us(0.0), 0);
+        assert_eq!(ceil_us(5.0), 5);
+        assert_eq!(ceil_us(5.000001), 6);
+        assert_eq!(ceil_us(0.3), 1);
+        assert_eq!(ceil_us(1e15 + 0.5), 1_000_000_000_000_001);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! A level that changes at instants (connections in use, waiters...), integrated over time
-//! for two windows at once: the current time-series bucket and the measured run (after the
-//! warmup). Means come out exact: integrals are integer value·microseconds.
+//! A level that changes at instants (connections in use, waiters...), integrated over time.
+//! One running integral (value·µs since the start, exact integers) serves two windows: the
+//! current time-series bucket and the measured run (after the warmup), each as the integral
+//! minus a snapshot taken where the window began.
 
 use crate::time::SimTime;
 
@@ -8,9 +9,10 @@ use crate::time::SimTime;
 pub struct Gauge {
     value: u64,
     last: SimTime,
-    bucket_integral: u128,
+    integral: u128,
+    bucket_start: u128,
     bucket_max: u64,
-    run_integral: u128,
+    run_start: u128,
     run_max: u64,
 }
 
@@ -20,10 +22,7 @@ impl Gauge {
     }
 
     fn accrue(&mut self, now: SimTime) {
-        let dt = u128::from(now.since(self.last));
-        let area = u128::from(self.value) * dt;
-        self.bucket_integral += area;
-        self.run_integral += area;
+        self.integral += u128::from(self.value) * u128::from(now.since(self.last));
         self.last = now;
     }
 
@@ -32,6 +31,13 @@ impl Gauge {
         self.value = value;
         self.bucket_max = self.bucket_max.max(value);
         self.run_max = self.run_max.max(value);
+    }
+
+    /// `set`, skipped when the value is unchanged (the integral needs no update then).
+    pub fn set_if_changed(&mut self, now: SimTime, value: u64) {
+        if value != self.value {
+            self.set(now, value);
+        }
     }
 
     pub fn add(&mut self, now: SimTime, delta: i64) {
@@ -45,9 +51,9 @@ impl Gauge {
     /// Closes the bucket ending at `now` (of `width_us`): its mean and maximum.
     pub fn take_bucket(&mut self, now: SimTime, width_us: u64) -> (f64, u64) {
         self.accrue(now);
-        let mean = self.bucket_integral as f64 / width_us.max(1) as f64;
+        let mean = (self.integral - self.bucket_start) as f64 / width_us.max(1) as f64;
         let max = self.bucket_max;
-        self.bucket_integral = 0;
+        self.bucket_start = self.integral;
         self.bucket_max = self.value;
         (mean, max)
     }
@@ -55,14 +61,14 @@ impl Gauge {
     /// Starts the measured window at `now` (the end of the warmup).
     pub fn reset_run(&mut self, now: SimTime) {
         self.accrue(now);
-        self.run_integral = 0;
+        self.run_start = self.integral;
         self.run_max = self.value;
     }
 
     /// Integral over the measured window up to `now`, in value·µs, and the window's maximum.
     pub fn run(&mut self, now: SimTime) -> (u128, u64) {
         self.accrue(now);
-        (self.run_integral, self.run_max)
+        (self.integral - self.run_start, self.run_max)
     }
 }
 
@@ -81,5 +87,14 @@ mod tests {
         g.add(SimTime(1_500), -6);
         assert_eq!(g.take_bucket(SimTime(2_000), 1_000), (3.0, 6));
         assert_eq!(g.run(SimTime(2_000)), (500 + 4_500 + 3_000, 6));
+    }
+
+    #[test]
+    fn the_run_window_starts_at_the_warmup() {
+        let mut g = Gauge::default();
+        g.set(SimTime(0), 4);
+        g.reset_run(SimTime(100));
+        g.set(SimTime(300), 1);
+        assert_eq!(g.run(SimTime(400)), (4 * 200 + 100, 4));
     }
 }

@@ -9,6 +9,8 @@
 pub struct Histogram {
     bits: u32,
     counts: Vec<u64>,
+    /// The range of `counts` that may be non-zero: scans and clears touch only it.
+    used: std::ops::Range<usize>,
     total: u64,
     sum: u128,
     max: u64,
@@ -21,6 +23,7 @@ impl Histogram {
         Histogram {
             bits,
             counts: vec![0; len],
+            used: 0..0,
             total: 0,
             sum: 0,
             max: 0,
@@ -52,6 +55,12 @@ impl Histogram {
     pub fn record(&mut self, v: u64) {
         let i = self.index(v);
         self.counts[i] += 1;
+        if self.used.is_empty() {
+            self.used = i..i + 1;
+        } else {
+            self.used.start = self.used.start.min(i);
+            self.used.end = self.used.end.max(i + 1);
+        }
         self.total += 1;
         self.sum += u128::from(v);
         self.max = self.max.max(v);
@@ -81,8 +90,8 @@ impl Histogram {
         }
         let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
         let mut seen = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
-            seen += c;
+        for i in self.used.clone() {
+            seen += self.counts[i];
             if seen >= rank {
                 let (low, width) = self.bucket(i);
                 return (low + (width - 1) / 2).min(self.max);
@@ -93,7 +102,8 @@ impl Histogram {
 
     pub fn clear(&mut self) {
         if self.total != 0 {
-            self.counts.fill(0);
+            self.counts[self.used.clone()].fill(0);
+            self.used = 0..0;
             self.total = 0;
             self.sum = 0;
             self.max = 0;
@@ -137,6 +147,18 @@ mod tests {
             assert_eq!(h.index(low), i);
             assert_eq!(h.index(low + (width - 1)), i);
         }
+    }
+
+    #[test]
+    fn clear_forgets_everything_recorded() {
+        let mut h = Histogram::new(6);
+        for v in [3, 900, 70_000] {
+            h.record(v);
+        }
+        h.clear();
+        assert!(h.counts.iter().all(|&c| c == 0));
+        h.record(10);
+        assert_eq!((h.quantile(0.0), h.quantile(1.0), h.count()), (10, 10, 1));
     }
 
     #[test]
