@@ -589,6 +589,8 @@ impl Simulation {
                 let j = &self.jobs[job];
                 if j.tag == tag && j.phase == Phase::Waiting {
                     let (i, measured) = (j.instance, j.measured);
+                    self.jobs[job].phase = Phase::Done;
+                    self.drop_stale_waiters(i);
                     let inst = &mut self.instances[i as usize];
                     inst.pending -= 1;
                     inst.pool_timeouts += 1;
@@ -613,7 +615,7 @@ impl Simulation {
                 let j = &self.jobs[job];
                 if j.tag == tag && j.phase == Phase::Query {
                     self.cpu.cancel(self.now);
-                    self.db_changed();
+                    self.cpu_changed();
                     self.release(job);
                     self.job_finished(job, Err(Cause::StatementTimeout));
                 }
@@ -622,14 +624,13 @@ impl Simulation {
                 if tag == self.db_gen {
                     self.db_scheduled = None;
                     let jobs = &self.jobs;
-                    let done = self.cpu.complete(self.now, |seq, job| {
-                        jobs.items[job as usize].query_seq == seq
-                            && jobs.items[job as usize].phase == Phase::Query
-                    });
+                    let done = self
+                        .cpu
+                        .complete(self.now, |seq, job| query_is_live(jobs, seq, job));
                     if let Some(job) = done {
                         self.query_done(job);
                     }
-                    self.db_changed();
+                    self.cpu_changed();
                 }
             }
             Event::ConnectDone { conn, tag } => {
@@ -714,7 +715,7 @@ impl Simulation {
         let mean_gap_us = 1e6 / rate;
         let at = match self.cfg.arrivals.process {
             poolsim_scenario::config::ArrivalProcess::Poisson => {
-                let gap = -mean_gap_us * libm::log(self.rng.arrivals.unit_open0());
+                let gap = mean_gap_us * crate::dist::exp1(&mut self.rng.arrivals);
                 self.now + libm::round(gap) as u64
             }
             poolsim_scenario::config::ArrivalProcess::Constant => {
@@ -951,6 +952,24 @@ impl Simulation {
         self.pool_changed(i);
     }
 
+    /// Forgets waiters that have left (timed out): from the front, where a pool's single
+    /// timeout puts them; and all of them if the queue ever holds twice the live waiters
+    /// (possible after a reconfigure changes the timeout), so the queue stays bounded.
+    fn drop_stale_waiters(&mut self, i: u32) {
+        let jobs = &self.jobs;
+        let live = |&(job, tag): &(u32, u64)| {
+            let j = &jobs[job];
+            j.tag == tag && j.phase == Phase::Waiting
+        };
+        let inst = &mut self.instances[i as usize];
+        while inst.waiters.front().is_some_and(|w| !live(w)) {
+            inst.waiters.pop_front();
+        }
+        if inst.waiters.len() > 2 * inst.pending as usize + 64 {
+            inst.waiters.retain(live);
+        }
+    }
+
     fn remove_idle(&mut self, conn: u32) {
         let i = self.conns[conn].instance as usize;
         let idle = &mut self.instances[i].idle;
@@ -970,13 +989,12 @@ impl Simulation {
         let i = c.instance as usize;
         if c.has_slot {
             c.has_slot = false;
-            self.db_connections -= 1;
-            self.db_changed();
+            self.db_slots(-1);
         }
         if was_opening {
+            // A failed or abandoned opening: never a connection, so not counted as closed.
             self.instances[i].opening -= 1;
-        }
-        if self.measuring {
+        } else if self.measuring {
             self.pool_out.closed += 1;
         }
         self.conns.remove(conn);
@@ -1054,9 +1072,8 @@ impl Simulation {
         inst.opening -= 1;
         inst.creator = Creator::Idle;
         let lifetime = inst.pool.max_lifetime_us;
-        self.db_connections += 1;
+        self.db_slots(1);
         debug_assert!(self.db_connections <= self.cfg.db.usable_connections());
-        self.db_changed();
         if self.measuring {
             self.pool_out.opened += 1;
         }
@@ -1163,7 +1180,7 @@ impl Simulation {
             let at = self.now + self.cfg.db.statement_timeout_us;
             self.queue.push(at, Event::StatementTimeout { job, tag });
         }
-        self.db_changed();
+        self.cpu_changed();
     }
 
     /// The connection is dead (outage): the query fails and the pool discards it.
@@ -1209,10 +1226,9 @@ impl Simulation {
 
     fn reschedule_db(&mut self) {
         let jobs = &self.jobs;
-        let next = self.cpu.next_completion(self.now, |seq, job| {
-            jobs.items[job as usize].query_seq == seq
-                && jobs.items[job as usize].phase == Phase::Query
-        });
+        let next = self
+            .cpu
+            .next_completion(self.now, |seq, job| query_is_live(jobs, seq, job));
         if next == self.db_scheduled {
             return;
         }
@@ -1223,22 +1239,35 @@ impl Simulation {
         }
     }
 
-    fn db_changed(&mut self) {
+    /// Queries started, finished or were cancelled.
+    fn cpu_changed(&mut self) {
         self.reschedule_db();
         let now = self.now;
-        self.db_conn_gauge.set(now, u64::from(self.db_connections));
-        self.db_running_gauge
-            .set(now, u64::from(self.cpu.running()));
-        self.db_busy_gauge
-            .set(now, u64::from(self.cpu.busy_cores()));
+        let running = u64::from(self.cpu.running());
+        if running != self.db_running_gauge.value() {
+            self.db_running_gauge.set(now, running);
+            self.db_busy_gauge
+                .set_if_changed(now, u64::from(self.cpu.busy_cores()));
+        }
+    }
+
+    /// A database connection slot was taken (+1) or freed (-1).
+    fn db_slots(&mut self, delta: i32) {
+        self.db_connections = self
+            .db_connections
+            .checked_add_signed(delta)
+            .expect("database connection count went below zero");
+        self.db_conn_gauge
+            .set(self.now, u64::from(self.db_connections));
     }
 
     // ----- Outcomes -----
 
     fn job_finished(&mut self, job: u32, outcome: Result<(), Cause>) {
+        let tag = self.fresh_gen();
         let j = &mut self.jobs[job];
         j.phase = Phase::Done;
-        j.tag = j.tag.wrapping_add(1);
+        j.tag = tag;
         let (req, attempt) = (j.req, j.attempt);
         self.jobs.remove(job);
         let r = &self.requests[req];
@@ -1318,11 +1347,9 @@ impl Simulation {
     }
 
     fn fault_start(&mut self, index: u32) {
-        let now = self.now;
         match self.cfg.faults[index as usize].clone() {
             FaultConfig::DbOutage { duration_us, .. } => {
-                self.queue
-                    .push(now + duration_us, Event::FaultEnd { index });
+                self.end_fault_after(index, duration_us);
                 self.db_outage_starts();
             }
             FaultConfig::SlowQueries {
@@ -1331,10 +1358,7 @@ impl Simulation {
                 ..
             } => {
                 self.slow_factors.push((index, factor));
-                if duration_us > 0 {
-                    self.queue
-                        .push(now + duration_us, Event::FaultEnd { index });
-                }
+                self.end_fault_after(index, duration_us);
             }
             FaultConfig::ConnectionLeak {
                 duration_us,
@@ -1342,10 +1366,7 @@ impl Simulation {
                 ..
             } => {
                 self.leaks.push((index, fraction));
-                if duration_us > 0 {
-                    self.queue
-                        .push(now + duration_us, Event::FaultEnd { index });
-                }
+                self.end_fault_after(index, duration_us);
             }
             FaultConfig::RollingRestart { restart, .. } => self.schedule_restarts(restart, 0),
             FaultConfig::Reconfigure { pool, restart, .. } => match restart {
@@ -1356,6 +1377,14 @@ impl Simulation {
                     }
                 }
             },
+        }
+    }
+
+    /// Schedules the end of fault `index` (`0` = it lasts to the end of the run).
+    fn end_fault_after(&mut self, index: u32, duration_us: u64) {
+        if duration_us > 0 {
+            self.queue
+                .push(self.now + duration_us, Event::FaultEnd { index });
         }
     }
 
@@ -1390,16 +1419,14 @@ impl Simulation {
         let in_query: Vec<u32> = (0..self.jobs.items.len() as u32)
             .filter(|&j| self.jobs[j].phase == Phase::Query)
             .collect();
-        for c in 0..self.conns.items.len() as u32 {
-            let conn = &mut self.conns[c];
+        let mut freed = 0;
+        for conn in &mut self.conns.items {
             if conn.state != ConnState::Closed && conn.state != ConnState::Opening {
                 conn.broken = true;
-                if conn.has_slot {
-                    conn.has_slot = false;
-                    self.db_connections -= 1;
-                }
+                freed += i32::from(std::mem::take(&mut conn.has_slot));
             }
         }
+        self.db_slots(-freed);
         for job in in_query {
             self.fail_on_broken(job);
         }
@@ -1411,7 +1438,7 @@ impl Simulation {
             self.pool_changed(i);
             self.kick_creator(i);
         }
-        self.db_changed();
+        self.cpu_changed();
     }
 
     fn instance_down(&mut self, i: u32) {
@@ -1456,7 +1483,7 @@ impl Simulation {
         inst.opening = 0;
         self.pool_changed(i);
         self.capacity_changed();
-        self.db_changed();
+        self.cpu_changed();
     }
 
     fn reconfigure_live(&mut self, i: u32, pool: &PoolConfig) {
@@ -1778,6 +1805,12 @@ impl Simulation {
         summary.digest = digest(&summary, &series);
         Report { summary, series }
     }
+}
+
+/// Whether a CPU heap entry still belongs to a running query (cancelled ones are skipped).
+fn query_is_live(jobs: &Slab<Job>, seq: u64, job: u32) -> bool {
+    let j = &jobs.items[job as usize];
+    j.query_seq == seq && j.phase == Phase::Query
 }
 
 fn fault_at(fault: &FaultConfig) -> u64 {

@@ -12,17 +12,17 @@ const CASES: [(&str, &str, &str); 3] = [
     (
         "default",
         include_str!("../../../tests/scenarios/default.json"),
-        "7f749aae929a356f",
+        "00a64ba39f11709e",
     ),
     (
         "faults",
         include_str!("../../../tests/scenarios/faults.json"),
-        "aaec8c72e8f4902c",
+        "4b4bb5a97f0dafe5",
     ),
     (
         "outage",
         include_str!("../../../tests/scenarios/outage.json"),
-        "03b849de0cdf7b60",
+        "5e3a32cf1812640e",
     ),
 ];
 

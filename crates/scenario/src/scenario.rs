@@ -326,7 +326,7 @@ pub struct Contention {
 pub enum Fault {
     /// The database is unreachable: open connections break, queries and openings fail.
     DbOutage { at: Duration, duration: Duration },
-    /// Queries that start in the window take `factor` times longer.
+    /// Queries that start in the window take `factor` times longer (`duration` `"0s"` = to the end).
     SlowQueries {
         at: Duration,
         duration: Duration,
