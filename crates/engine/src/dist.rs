@@ -83,11 +83,13 @@ fn tables() -> &'static Ziggurat {
     })
 }
 
-fn round_us(x: f64) -> u64 {
-    if x.is_nan() || x <= 0.0 {
-        0
+/// A duration in microseconds, rounded to the nearest (halves up), at least 0 and at most
+/// [`MAX_SAMPLE_US`]. Plain IEEE arithmetic and a truncating cast: the same everywhere.
+pub fn round_us(x: f64) -> u64 {
+    if x > 0.0 {
+        (x.min(MAX_SAMPLE_US) + 0.5) as u64
     } else {
-        libm::floor(x.min(MAX_SAMPLE_US) + 0.5) as u64
+        0 // also NaN
     }
 }
 

@@ -79,4 +79,34 @@ mod tests {
         let order: String = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, "abcde");
     }
+
+    #[test]
+    fn pops_in_time_then_insertion_order_under_churn() {
+        // Against a sort of (time, insertion index): interleaved pushes and pops.
+        let mut q = EventQueue::new();
+        let mut reference: Vec<(u64, u32)> = Vec::new();
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut popped = Vec::new();
+        let mut expected = Vec::new();
+        for n in 0..20_000u32 {
+            if next() % 3 == 0 {
+                if let Some((t, e)) = q.pop() {
+                    popped.push((t.us(), e));
+                    reference.sort();
+                    expected.push(reference.remove(0));
+                }
+            } else {
+                let t = next() % 500;
+                q.push(SimTime(t), n);
+                reference.push((t, n));
+            }
+        }
+        assert_eq!(popped, expected);
+    }
 }

@@ -23,9 +23,9 @@ use std::collections::VecDeque;
 use poolsim_scenario::config::{Config, FaultConfig, PoolConfig, RestartConfig};
 use poolsim_scenario::{Jitter, LoadBalancer, Metric};
 
-use crate::db::Cpu;
-use crate::dist::sample;
-use crate::metrics::{AlertTracker, Gauge, Histogram};
+use crate::db::{Cpu, Start};
+use crate::dist::{round_us, sample};
+use crate::metrics::{AlertTracker, Gauge, Histogram, Level};
 use crate::queue::EventQueue;
 use crate::report::*;
 use crate::rng::{Purpose, Stream};
@@ -94,8 +94,14 @@ enum Event {
         job: u32,
         tag: u64,
     },
+    /// The next shared-CPU completion (see `db.rs`).
     DbComplete {
         tag: u64,
+    },
+    /// A query running at full speed (the CPU's direct mode) ends.
+    QueryDone {
+        job: u32,
+        seq: u64,
     },
     ConnectDone {
         conn: u32,
@@ -330,6 +336,8 @@ pub struct Simulation {
 
     rate_per_s: f64,
     in_burst: bool,
+    /// Mean gap between arrivals at the current rate, µs; 0 when nothing arrives.
+    mean_gap_us: f64,
     arrival_gen: u32,
     constant_origin: SimTime,
     constant_count: u64,
@@ -355,7 +363,8 @@ pub struct Simulation {
 
     // Measurement.
     measuring: bool,
-    fleet: [Gauge; 4],
+    /// Fleet totals of the instances' pool gauges (their means come from the instances').
+    fleet: [Level; 4],
     capacity: Gauge,
     db_conn_gauge: Gauge,
     db_running_gauge: Gauge,
@@ -419,6 +428,7 @@ impl Simulation {
             },
             rate_per_s: cfg.arrivals.initial_rate_per_s,
             in_burst: false,
+            mean_gap_us: 0.0,
             arrival_gen: 0,
             constant_origin: SimTime::ZERO,
             constant_count: 0,
@@ -509,7 +519,7 @@ impl Simulation {
             SimTime(self.cfg.bucket_us.min(self.cfg.duration_us)),
             Event::BucketEnd,
         );
-        self.schedule_arrival();
+        self.restart_arrivals();
     }
 
     /// Processes up to `max_events` events. `done` once the simulated duration is covered.
@@ -614,10 +624,11 @@ impl Simulation {
             Event::StatementTimeout { job, tag } => {
                 let j = &self.jobs[job];
                 if j.tag == tag && j.phase == Phase::Query {
-                    self.cpu.cancel(self.now);
-                    self.cpu_changed();
+                    self.cpu.cancel(self.now, j.query_seq);
                     self.release(job);
                     self.job_finished(job, Err(Cause::StatementTimeout));
+                    // Only now is the query out of the CPU's valid set.
+                    self.cpu_changed();
                 }
             }
             Event::DbComplete { tag } => {
@@ -627,10 +638,22 @@ impl Simulation {
                     let done = self
                         .cpu
                         .complete(self.now, |seq, job| query_is_live(jobs, seq, job));
+                    let direct = self
+                        .cpu
+                        .try_direct(self.now, |seq, job| query_is_live(jobs, seq, job));
+                    for (job, seq, end) in direct {
+                        self.queue.push(end, Event::QueryDone { job, seq });
+                    }
                     if let Some(job) = done {
                         self.query_done(job);
                     }
                     self.cpu_changed();
+                }
+            }
+            Event::QueryDone { job, seq } => {
+                if query_is_live(&self.jobs, seq, job) && self.cpu.finish_direct(self.now, seq) {
+                    self.cpu_gauges();
+                    self.query_done(job);
                 }
             }
             Event::ConnectDone { conn, tag } => {
@@ -700,7 +723,10 @@ impl Simulation {
         }
     }
 
+    /// The rate changed (or the run starts): arrivals follow the new rate from now.
     fn restart_arrivals(&mut self) {
+        let rate = self.current_rate();
+        self.mean_gap_us = if rate > 0.0 { 1e6 / rate } else { 0.0 };
         self.constant_origin = self.now;
         self.constant_count = 0;
         self.schedule_arrival();
@@ -708,19 +734,18 @@ impl Simulation {
 
     fn schedule_arrival(&mut self) {
         self.arrival_gen = self.arrival_gen.wrapping_add(1);
-        let rate = self.current_rate();
-        if rate <= 0.0 {
+        let mean_gap_us = self.mean_gap_us;
+        if mean_gap_us == 0.0 {
             return;
         }
-        let mean_gap_us = 1e6 / rate;
         let at = match self.cfg.arrivals.process {
             poolsim_scenario::config::ArrivalProcess::Poisson => {
                 let gap = mean_gap_us * crate::dist::exp1(&mut self.rng.arrivals);
-                self.now + libm::round(gap) as u64
+                self.now + round_us(gap)
             }
             poolsim_scenario::config::ArrivalProcess::Constant => {
                 self.constant_count += 1;
-                let offset = libm::round(mean_gap_us * self.constant_count as f64) as u64;
+                let offset = round_us(mean_gap_us * self.constant_count as f64);
                 self.constant_origin + offset
             }
         };
@@ -796,12 +821,15 @@ impl Simulation {
         let n = self.instances.len() as u32;
         match self.cfg.app.load_balancer {
             LoadBalancer::RoundRobin => {
-                for k in 0..n {
-                    let i = (self.rr_next + k) % n;
+                // Wrapping by comparison: an integer division per request is measurable.
+                let mut i = self.rr_next;
+                for _ in 0..n {
+                    let next = if i + 1 == n { 0 } else { i + 1 };
                     if self.instances[i as usize].up {
-                        self.rr_next = (i + 1) % n;
+                        self.rr_next = next;
                         return Some(i);
                     }
+                    i = next;
                 }
                 None
             }
@@ -1167,7 +1195,7 @@ impl Simulation {
         let mut demand = sample(&self.cfg.transaction.query_time, &mut self.rng.query);
         if !self.slow_factors.is_empty() {
             let factor: f64 = self.slow_factors.iter().map(|&(_, f)| f).product();
-            demand = libm::round(demand as f64 * factor) as u64;
+            demand = round_us(demand as f64 * factor);
         }
         let tag = self.bump(job);
         self.next_query += 1;
@@ -1175,12 +1203,26 @@ impl Simulation {
         let j = &mut self.jobs[job];
         j.phase = Phase::Query;
         j.query_seq = seq;
-        self.cpu.start(self.now, demand, seq, job);
+        let start = self.cpu.start(self.now, demand, seq, job);
         if self.cfg.db.statement_timeout_us > 0 {
             let at = self.now + self.cfg.db.statement_timeout_us;
             self.queue.push(at, Event::StatementTimeout { job, tag });
         }
-        self.cpu_changed();
+        match start {
+            Start::Direct(end) => {
+                self.queue.push(end, Event::QueryDone { job, seq });
+                self.cpu_gauges();
+            }
+            // At full speed before and after, a shared query that ends no earlier than the
+            // completion already scheduled changes no completion time: only gauges move.
+            Start::Shared
+                if self.cpu.at_full_speed()
+                    && self.db_scheduled.is_some_and(|t| t <= self.now + demand) =>
+            {
+                self.cpu_gauges()
+            }
+            Start::Shared => self.cpu_changed(),
+        }
     }
 
     /// The connection is dead (outage): the query fails and the pool discards it.
@@ -1242,6 +1284,10 @@ impl Simulation {
     /// Queries started, finished or were cancelled.
     fn cpu_changed(&mut self) {
         self.reschedule_db();
+        self.cpu_gauges();
+    }
+
+    fn cpu_gauges(&mut self) {
         let now = self.now;
         let running = u64::from(self.cpu.running());
         if running != self.db_running_gauge.value() {
@@ -1306,7 +1352,7 @@ impl Simulation {
             if retry.max_backoff_us > 0 {
                 delay = delay.min(retry.max_backoff_us as f64);
             }
-            let delay = libm::round(delay.min(1e12)) as u64;
+            let delay = round_us(delay);
             let delay = match retry.jitter {
                 Jitter::None => delay,
                 Jitter::Full => self.rng.retry.below(delay + 1),
@@ -1461,7 +1507,7 @@ impl Simulation {
         for job in victims {
             let phase = self.jobs[job].phase;
             if phase == Phase::Query {
-                self.cpu.cancel(self.now);
+                self.cpu.cancel(self.now, self.jobs[job].query_seq);
             }
             if phase != Phase::Waiting {
                 let conn = self.jobs[job].conn;
@@ -1529,7 +1575,7 @@ impl Simulation {
             let old = inst.gauges[k].value();
             if old != v {
                 inst.gauges[k].set(now, v);
-                self.fleet[k].add(now, v as i64 - old as i64);
+                self.fleet[k].add(v as i64 - old as i64);
             }
         }
     }
@@ -1547,16 +1593,17 @@ impl Simulation {
     fn start_measuring(&mut self) {
         self.measuring = true;
         let now = self.now;
-        for g in self
-            .fleet
-            .iter_mut()
-            .chain([
-                &mut self.capacity,
-                &mut self.db_conn_gauge,
-                &mut self.db_running_gauge,
-                &mut self.db_busy_gauge,
-            ])
-            .chain(self.instances.iter_mut().flat_map(|i| i.gauges.iter_mut()))
+        for level in &mut self.fleet {
+            level.reset_run();
+        }
+        for g in [
+            &mut self.capacity,
+            &mut self.db_conn_gauge,
+            &mut self.db_running_gauge,
+            &mut self.db_busy_gauge,
+        ]
+        .into_iter()
+        .chain(self.instances.iter_mut().flat_map(|i| i.gauges.iter_mut()))
         {
             g.reset_run(now);
         }
@@ -1591,37 +1638,49 @@ impl Simulation {
             out.max.push(max as u32);
             mean
         };
-        let active = push(&mut self.fleet[ACTIVE], &mut s.pool_active);
-        let idle = push(&mut self.fleet[IDLE], &mut s.pool_idle);
-        let pending = push(&mut self.fleet[PENDING], &mut s.pool_pending);
-        let total = push(&mut self.fleet[TOTAL], &mut s.pool_total);
+        // Per instance, and their sums for the fleet.
+        let mut fleet_area = [0u128; 4];
+        for (inst, out) in self.instances.iter_mut().zip(s.instances.iter_mut()) {
+            let mut area = [0u128; 4];
+            for (k, a) in area.iter_mut().enumerate() {
+                *a = inst.gauges[k].take_bucket_area(now).0;
+                fleet_area[k] += *a;
+            }
+            let mean = |a: u128| (a as f64 / width.max(1) as f64) as f32;
+            out.active.push(mean(area[ACTIVE]));
+            out.idle.push(mean(area[IDLE]));
+            out.pending.push(mean(area[PENDING]));
+        }
+        let mut fleet = |k: usize, out: &mut crate::report::Gauge| {
+            let mean = fleet_area[k] as f64 / width.max(1) as f64;
+            out.mean.push(mean as f32);
+            out.max.push(self.fleet[k].take_bucket_max() as u32);
+            mean
+        };
+        let active = fleet(ACTIVE, &mut s.pool_active);
+        let idle = fleet(IDLE, &mut s.pool_idle);
+        let pending = fleet(PENDING, &mut s.pool_pending);
+        let total = fleet(TOTAL, &mut s.pool_total);
         let db_conns = push(&mut self.db_conn_gauge, &mut s.db_connections);
         let running = push(&mut self.db_running_gauge, &mut s.db_running);
         let (busy, _) = self.db_busy_gauge.take_bucket(now, width);
         let cpu = busy / f64::from(self.cfg.db.cores);
         s.db_cpu.push(cpu as f32);
         self.capacity.take_bucket(now, width);
-        for (inst, out) in self.instances.iter_mut().zip(s.instances.iter_mut()) {
-            out.active
-                .push(inst.gauges[ACTIVE].take_bucket(now, width).0 as f32);
-            out.idle
-                .push(inst.gauges[IDLE].take_bucket(now, width).0 as f32);
-            out.pending
-                .push(inst.gauges[PENDING].take_bucket(now, width).0 as f32);
-            inst.gauges[TOTAL].take_bucket(now, width);
-        }
-        let pct = |h: &Histogram, q: f64| (h.count() > 0).then(|| h.quantile(q) as f32 / 1e3);
-        s.latency_p50_ms.push(pct(&self.bucket_latency, 0.5));
-        s.latency_p95_ms.push(pct(&self.bucket_latency, 0.95));
-        s.latency_p99_ms.push(pct(&self.bucket_latency, 0.99));
-        s.pool_wait_p50_ms.push(pct(&self.bucket_wait, 0.5));
-        s.pool_wait_p99_ms.push(pct(&self.bucket_wait, 0.99));
+        let ms = |h: &Histogram, us: u64| (h.count() > 0).then_some(us as f32 / 1e3);
+        let [l50, l95, l99] = self.bucket_latency.quantiles([0.5, 0.95, 0.99]);
+        let [w50, w99] = self.bucket_wait.quantiles([0.5, 0.99]);
+        let (latency_p99, wait_p99) = (ms(&self.bucket_latency, l99), ms(&self.bucket_wait, w99));
+        s.latency_p50_ms.push(ms(&self.bucket_latency, l50));
+        s.latency_p95_ms.push(ms(&self.bucket_latency, l95));
+        s.latency_p99_ms.push(latency_p99);
+        s.pool_wait_p50_ms.push(ms(&self.bucket_wait, w50));
+        s.pool_wait_p99_ms.push(wait_p99);
 
         let secs = width.max(1) as f64 / 1e6;
         let failed: u32 = c.failed.iter().sum();
         let finished = failed + c.succeeded;
-        let latency_p99 = pct(&self.bucket_latency, 0.99).map(f64::from);
-        let wait_p99 = pct(&self.bucket_wait, 0.99).map(f64::from);
+        let (latency_p99, wait_p99) = (latency_p99.map(f64::from), wait_p99.map(f64::from));
         let rtt_ms = self.cfg.db.network_rtt_us as f64 / 1e3;
         self.alerts.observe(start, now.us(), |metric| match metric {
             Metric::HikaricpConnectionsActive => Some(active),
@@ -1716,18 +1775,25 @@ impl Simulation {
         );
 
         let mut pool = self.pool_out.clone();
-        pool.mean_active = mean(&mut self.fleet[ACTIVE]);
-        pool.mean_idle = mean(&mut self.fleet[IDLE]);
-        pool.mean_pending = mean(&mut self.fleet[PENDING]);
-        pool.mean_total = mean(&mut self.fleet[TOTAL]);
+        let mut fleet_area = [0u128; 4];
+        for inst in &mut self.instances {
+            for (k, area) in fleet_area.iter_mut().enumerate() {
+                *area += inst.gauges[k].run(now).0;
+            }
+        }
+        let fleet_mean = |k: usize| fleet_area[k] as f64 / measured_us;
+        pool.mean_active = fleet_mean(ACTIVE);
+        pool.mean_idle = fleet_mean(IDLE);
+        pool.mean_pending = fleet_mean(PENDING);
+        pool.mean_total = fleet_mean(TOTAL);
         let capacity = mean(&mut self.capacity);
         pool.utilization = if capacity > 0.0 {
             pool.mean_active / capacity
         } else {
             0.0
         };
-        pool.peak_active = self.fleet[ACTIVE].run(now).1;
-        pool.peak_pending = self.fleet[PENDING].run(now).1;
+        pool.peak_active = self.fleet[ACTIVE].run_max();
+        pool.peak_pending = self.fleet[PENDING].run_max();
         pool.mean_hold_ms = if self.holds > 0 {
             self.holds_us as f64 / self.holds as f64 / 1e3
         } else {

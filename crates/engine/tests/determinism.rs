@@ -12,17 +12,17 @@ const CASES: [(&str, &str, &str); 3] = [
     (
         "default",
         include_str!("../../../tests/scenarios/default.json"),
-        "00a64ba39f11709e",
+        "b97f5ac2ccb76a4d",
     ),
     (
         "faults",
         include_str!("../../../tests/scenarios/faults.json"),
-        "4b4bb5a97f0dafe5",
+        "ca3ce0c1afde86a1",
     ),
     (
         "outage",
         include_str!("../../../tests/scenarios/outage.json"),
-        "5e3a32cf1812640e",
+        "7ada5c13bd38aefc",
     ),
 ];
 

@@ -23,7 +23,7 @@ impl Histogram {
         Histogram {
             bits,
             counts: vec![0; len],
-            used: 0..0,
+            used: len..0,
             total: 0,
             sum: 0,
             max: 0,
@@ -55,11 +55,12 @@ impl Histogram {
     pub fn record(&mut self, v: u64) {
         let i = self.index(v);
         self.counts[i] += 1;
-        if self.used.is_empty() {
-            self.used = i..i + 1;
-        } else {
-            self.used.start = self.used.start.min(i);
-            self.used.end = self.used.end.max(i + 1);
+        // `used` starts empty as `len..0`, so both bounds move on the first record.
+        if i < self.used.start {
+            self.used.start = i;
+        }
+        if i >= self.used.end {
+            self.used.end = i + 1;
         }
         self.total += 1;
         self.sum += u128::from(v);
@@ -100,10 +101,37 @@ impl Histogram {
         self.max
     }
 
+    /// Several quantiles in one pass; `qs` must be in increasing order. 0s when empty.
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        let mut out = [0; N];
+        if self.total == 0 {
+            return out;
+        }
+        debug_assert!(
+            qs.is_sorted(),
+            "quantiles must be asked in increasing order"
+        );
+        let ranks = qs.map(|q| ((q * self.total as f64).ceil() as u64).clamp(1, self.total));
+        let mut k = 0;
+        let mut seen = 0;
+        for i in self.used.clone() {
+            seen += self.counts[i];
+            while k < N && seen >= ranks[k] {
+                let (low, width) = self.bucket(i);
+                out[k] = (low + (width - 1) / 2).min(self.max);
+                k += 1;
+            }
+            if k == N {
+                break;
+            }
+        }
+        out
+    }
+
     pub fn clear(&mut self) {
         if self.total != 0 {
             self.counts[self.used.clone()].fill(0);
-            self.used = 0..0;
+            self.used = self.counts.len()..0;
             self.total = 0;
             self.sum = 0;
             self.max = 0;
@@ -172,5 +200,7 @@ mod tests {
             assert!((got - want).abs() / want < 0.004, "q={q} got={got}");
         }
         assert_eq!(h.mean(), 50_000.5);
+        let qs = [0.5, 0.99, 0.999];
+        assert_eq!(h.quantiles(qs), qs.map(|q| h.quantile(q)));
     }
 }

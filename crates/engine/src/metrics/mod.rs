@@ -5,5 +5,5 @@ mod gauge;
 mod histogram;
 
 pub use alerts::AlertTracker;
-pub use gauge::Gauge;
+pub use gauge::{Gauge, Level};
 pub use histogram::Histogram;
