@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::anyhow;
-use poolsim_engine::Summary;
+use poolsim_engine::{RunError, Summary};
 use poolsim_scenario::{Config, FieldError};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -30,10 +30,13 @@ pub fn sweep(
     let scenario = input::read(file, seed).map_err(Failure::Input)?;
     let base = serde_json::to_value(&scenario).expect("a scenario serializes to JSON");
     let grid = Grid::new(file.display().to_string(), base, sets).map_err(Failure::Input)?;
-    for index in 0..grid.len {
-        grid.config(index).map_err(Failure::Input)?;
-    }
-    let summaries = grid.run_all(progress::enabled()).map_err(Failure::Run)?;
+    let configs = (0..grid.len)
+        .map(|index| grid.config(index))
+        .collect::<anyhow::Result<Vec<Config>>>()
+        .map_err(Failure::Input)?;
+    let summaries = grid
+        .run_all(&configs, progress::enabled())
+        .map_err(Failure::Run)?;
     let out = match format {
         Format::Text => grid.text(&summaries),
         Format::Csv => grid.csv(&summaries),
@@ -139,7 +142,7 @@ impl<'a> Grid<'a> {
     }
 
     /// Runs every point on all cores; summaries in grid order, or the first failure.
-    fn run_all(&self, show: bool) -> anyhow::Result<Vec<Summary>> {
+    fn run_all(&self, configs: &[Config], show: bool) -> anyhow::Result<Vec<Summary>> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(self.len);
@@ -147,7 +150,7 @@ impl<'a> Grid<'a> {
         let done = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         let total = self.len;
-        let mut results: Vec<Option<Result<Summary, String>>> = vec![None; total];
+        let mut results: Vec<Option<Result<Summary, RunError>>> = vec![None; total];
         if show {
             progress::draw(&format!("sweep: 0 / {total} points done"));
         }
@@ -161,7 +164,9 @@ impl<'a> Grid<'a> {
                             if index >= total {
                                 break;
                             }
-                            let result = self.run_point(index);
+                            // Only the summary is kept: thousands of time series would not
+                            // fit in memory.
+                            let result = poolsim_engine::run(&configs[index]).map(|r| r.summary);
                             if result.is_err() {
                                 stop.store(true, Ordering::Relaxed);
                             }
@@ -198,14 +203,6 @@ impl<'a> Grid<'a> {
                 None => unreachable!("point {index} was skipped although none before it failed"),
             })
             .collect()
-    }
-
-    fn run_point(&self, index: usize) -> Result<Summary, String> {
-        let config = self.config(index).map_err(|e| format!("{e:#}"))?;
-        // Only the summary is kept: thousands of time series would not fit in memory.
-        poolsim_engine::run(&config)
-            .map(|report| report.summary)
-            .map_err(|e| e.to_string())
     }
 
     fn text(&self, summaries: &[Summary]) -> String {
