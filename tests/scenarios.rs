@@ -115,3 +115,30 @@ fn retries_turn_a_slow_minute_into_a_lasting_collapse() {
     assert!(per_s(&s.retries, 400.0, 600.0) > 400.0);
     assert!(report.summary.requests.abandoned_attempts > 100_000);
 }
+
+#[test]
+fn the_distributions_agree_with_the_summary() {
+    let report = run(&config(&fixture("default")));
+    let s = &report.summary;
+    let d = &report.distributions;
+    let total = |bins: &[poolsim_engine::Bin]| bins.iter().map(|b| b.count).sum::<u64>();
+    assert_eq!(total(&d.latency), s.latency_ms.count);
+    assert_eq!(total(&d.pool_wait), s.pool_wait_ms.count);
+    // The p99 read off the bins falls in the bin that holds the summary's p99.
+    let rank = (0.99 * s.latency_ms.count as f64).ceil() as u64;
+    let mut seen = 0;
+    let bin = d
+        .latency
+        .iter()
+        .find(|b| {
+            seen += b.count;
+            seen >= rank
+        })
+        .unwrap();
+    assert!(
+        bin.low_ms <= s.latency_ms.p99 && s.latency_ms.p99 <= bin.high_ms + 0.001,
+        "p99 {} outside its bin {bin:?}",
+        s.latency_ms.p99
+    );
+    assert!(d.latency.len() < 400, "{} bins", d.latency.len());
+}

@@ -80,31 +80,41 @@ pub fn series(series: &Series) -> String {
             Column::Count(failed_unavailable),
         ),
         ("retries".into(), Column::Count(retries)),
-        ("pool_timeouts".into(), Column::Count(pool_timeouts)),
+        (
+            "hikaricp_connections_timeout_total".into(),
+            Column::Count(pool_timeouts),
+        ),
         (
             "db_connection_errors".into(),
             Column::Count(db_connection_errors),
         ),
     ];
+    // Dashboard names (HikariCP/Micrometer, the database), as alert rules use them.
     let gauges: [(&str, &Gauge); 6] = [
-        ("pool_active", pool_active),
-        ("pool_idle", pool_idle),
-        ("pool_pending", pool_pending),
-        ("pool_total", pool_total),
+        ("hikaricp_connections_active", pool_active),
+        ("hikaricp_connections_idle", pool_idle),
+        ("hikaricp_connections_pending", pool_pending),
+        ("hikaricp_connections", pool_total),
         ("db_connections", db_connections),
-        ("db_running", db_running),
+        ("db_running_queries", db_running),
     ];
     for (name, gauge) in gauges {
         columns.push((format!("{name}_mean").into(), Column::Mean(&gauge.mean)));
         columns.push((format!("{name}_max").into(), Column::Count(&gauge.max)));
     }
     columns.extend([
-        ("db_cpu".into(), Column::Mean(db_cpu)),
-        ("latency_p50_ms".into(), Column::Maybe(latency_p50_ms)),
-        ("latency_p95_ms".into(), Column::Maybe(latency_p95_ms)),
-        ("latency_p99_ms".into(), Column::Maybe(latency_p99_ms)),
-        ("pool_wait_p50_ms".into(), Column::Maybe(pool_wait_p50_ms)),
-        ("pool_wait_p99_ms".into(), Column::Maybe(pool_wait_p99_ms)),
+        ("db_cpu_utilization".into(), Column::Mean(db_cpu)),
+        ("http_latency_p50_ms".into(), Column::Maybe(latency_p50_ms)),
+        ("http_latency_p95_ms".into(), Column::Maybe(latency_p95_ms)),
+        ("http_latency_p99_ms".into(), Column::Maybe(latency_p99_ms)),
+        (
+            "hikaricp_connections_acquire_p50_ms".into(),
+            Column::Maybe(pool_wait_p50_ms),
+        ),
+        (
+            "hikaricp_connections_acquire_p99_ms".into(),
+            Column::Maybe(pool_wait_p99_ms),
+        ),
     ]);
 
     let rows = series.len();
@@ -181,8 +191,11 @@ mod tests {
         assert_eq!(lines.len(), 3);
         let header: Vec<&str> = lines[0].split(',').collect();
         assert_eq!(header[0], "time_s");
-        assert!(header.contains(&"pool_pending_max"));
-        let p99 = header.iter().position(|h| *h == "latency_p99_ms").unwrap();
+        assert!(header.contains(&"hikaricp_connections_pending_max"));
+        let p99 = header
+            .iter()
+            .position(|h| *h == "http_latency_p99_ms")
+            .unwrap();
         let row0: Vec<&str> = lines[1].split(',').collect();
         let row1: Vec<&str> = lines[2].split(',').collect();
         assert_eq!(row0.len(), header.len());

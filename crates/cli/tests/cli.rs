@@ -178,8 +178,10 @@ fn run_csv_has_a_header_and_one_row_per_bucket() {
         "arrivals",
         "succeeded",
         "failed_pool_timeout",
-        "pool_pending_mean",
-        "latency_p99_ms",
+        "hikaricp_connections_pending_mean",
+        "hikaricp_connections_timeout_total",
+        "db_connections_max",
+        "http_latency_p99_ms",
     ] {
         assert!(header.contains(&column), "no {column} in {header:?}");
     }

@@ -10,6 +10,25 @@ use serde::{Deserialize, Serialize};
 pub struct Report {
     pub summary: Summary,
     pub series: Series,
+    pub distributions: Distributions,
+}
+
+/// Whole-run distributions of requests that arrived after the warmup, for histograms and
+/// CDFs: non-empty bins in increasing order, each at most ~3% of its values wide.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distributions {
+    /// Pool wait of successful acquisitions.
+    pub pool_wait: Vec<Bin>,
+    /// End-to-end latency of successful requests.
+    pub latency: Vec<Bin>,
+}
+
+/// `count` values between `low_ms` and `high_ms`, both included.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Bin {
+    pub low_ms: f64,
+    pub high_ms: f64,
+    pub count: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,7 +47,8 @@ pub struct Summary {
     pub theory: Theory,
     /// Events the engine processed (including timers found stale when they came due).
     pub events: u64,
-    /// FNV-1a 64 of the summary above and the series, as hex: equal digests, equal runs.
+    /// FNV-1a 64 of the summary above, the series and the distributions, as hex: equal
+    /// digests, equal runs.
     pub digest: String,
 }
 
@@ -227,11 +247,14 @@ pub struct Gauge {
     pub max: Vec<u32>,
 }
 
+/// One instance's pool gauges, time-weighted means per bucket.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstanceSeries {
     pub active: Vec<f32>,
     pub idle: Vec<f32>,
     pub pending: Vec<f32>,
+    /// Connections held (idle + active).
+    pub total: Vec<f32>,
 }
 
 impl Series {

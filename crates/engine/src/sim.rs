@@ -39,6 +39,8 @@ const CREATOR_BACKOFF_MAX_US: u64 = 5_000_000;
 /// Significant bits of the whole-run histograms (0.4%) and of the per-bucket ones (1.6%).
 const RUN_HISTOGRAM_BITS: u32 = 8;
 const BUCKET_HISTOGRAM_BITS: u32 = 6;
+/// Significant bits of the report's distributions: bins at most ~3% wide.
+const DISTRIBUTION_BITS: u32 = 5;
 const NONE: u32 = u32::MAX;
 
 /// Why a run stopped before its end. A valid scenario never fails otherwise.
@@ -1650,6 +1652,7 @@ impl Simulation {
             out.active.push(mean(area[ACTIVE]));
             out.idle.push(mean(area[IDLE]));
             out.pending.push(mean(area[PENDING]));
+            out.total.push(mean(area[TOTAL]));
         }
         let mut fleet = |k: usize, out: &mut crate::report::Gauge| {
             let mean = fleet_area[k] as f64 / width.max(1) as f64;
@@ -1868,8 +1871,26 @@ impl Simulation {
             events: self.events,
             digest: String::new(),
         };
-        summary.digest = digest(&summary, &series);
-        Report { summary, series }
+        let bins = |h: &Histogram| {
+            h.bins(DISTRIBUTION_BITS)
+                .into_iter()
+                .map(|(low, high, count)| Bin {
+                    low_ms: low as f64 / 1e3,
+                    high_ms: high as f64 / 1e3,
+                    count,
+                })
+                .collect()
+        };
+        let distributions = Distributions {
+            pool_wait: bins(&self.wait),
+            latency: bins(&self.latency),
+        };
+        summary.digest = digest(&summary, &series, &distributions);
+        Report {
+            summary,
+            series,
+            distributions,
+        }
     }
 }
 
@@ -1889,8 +1910,9 @@ fn fault_at(fault: &FaultConfig) -> u64 {
     }
 }
 
-/// FNV-1a 64 over the JSON of the summary (without its digest) and of the series.
-fn digest(summary: &Summary, series: &Series) -> String {
+/// FNV-1a 64 over the JSON of the summary (without its digest), the series and the
+/// distributions.
+fn digest(summary: &Summary, series: &Series, distributions: &Distributions) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
         for &b in bytes {
@@ -1900,5 +1922,6 @@ fn digest(summary: &Summary, series: &Series) -> String {
     };
     feed(&serde_json::to_vec(summary).expect("summary serialises"));
     feed(&serde_json::to_vec(series).expect("series serialises"));
+    feed(&serde_json::to_vec(distributions).expect("distributions serialise"));
     format!("{hash:016x}")
 }

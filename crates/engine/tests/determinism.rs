@@ -12,17 +12,17 @@ const CASES: [(&str, &str, &str); 3] = [
     (
         "default",
         include_str!("../../../tests/scenarios/default.json"),
-        "b97f5ac2ccb76a4d",
+        "c2183d3856bf5150",
     ),
     (
         "faults",
         include_str!("../../../tests/scenarios/faults.json"),
-        "ca3ce0c1afde86a1",
+        "1f18f1ac3d287a93",
     ),
     (
         "outage",
         include_str!("../../../tests/scenarios/outage.json"),
-        "7ada5c13bd38aefc",
+        "a3f7f3a7f09fe080",
     ),
 ];
 

@@ -128,6 +128,39 @@ impl Histogram {
         out
     }
 
+    /// The recorded distribution re-binned to `bits` significant bits (fewer than the
+    /// histogram's own): `(low, high, count)` per non-empty bin, in increasing order, where a
+    /// bin holds the values `low..=high`. With 5 bits a bin is at most ~3% of its values wide.
+    pub fn bins(&self, bits: u32) -> Vec<(u64, u64, u64)> {
+        debug_assert!(bits >= 2 && bits <= self.bits);
+        let coarse = Histogram::new(bits);
+        let mut out: Vec<(u64, u64, u64)> = Vec::new();
+        let mut current: Option<(usize, u64)> = None;
+        for i in self.used.clone() {
+            let count = self.counts[i];
+            if count == 0 {
+                continue;
+            }
+            let (low, _) = self.bucket(i);
+            let c = coarse.index(low);
+            match &mut current {
+                Some((index, n)) if *index == c => *n += count,
+                _ => {
+                    if let Some((index, n)) = current.take() {
+                        let (low, width) = coarse.bucket(index);
+                        out.push((low, low + (width - 1), n));
+                    }
+                    current = Some((c, count));
+                }
+            }
+        }
+        if let Some((index, n)) = current {
+            let (low, width) = coarse.bucket(index);
+            out.push((low, low + (width - 1), n));
+        }
+        out
+    }
+
     pub fn clear(&mut self) {
         if self.total != 0 {
             self.counts[self.used.clone()].fill(0);
@@ -174,6 +207,28 @@ mod tests {
             let (low, width) = h.bucket(i);
             assert_eq!(h.index(low), i);
             assert_eq!(h.index(low + (width - 1)), i);
+        }
+    }
+
+    #[test]
+    fn bins_regroup_counts_without_losing_any() {
+        let mut h = Histogram::new(8);
+        for v in (0..200_000u64).map(|k| k * k % 1_000_003) {
+            h.record(v);
+        }
+        let bins = h.bins(5);
+        assert_eq!(bins.iter().map(|b| b.2).sum::<u64>(), h.count());
+        for pair in bins.windows(2) {
+            assert!(
+                pair[0].1 < pair[1].0,
+                "bins overlap or are out of order: {pair:?}"
+            );
+        }
+        for &(low, high, _) in &bins {
+            assert!(
+                high - low <= low / 16 + 1,
+                "bin {low}..={high} wider than ~1/16"
+            );
         }
     }
 
