@@ -1760,7 +1760,6 @@ impl Simulation {
         let now = self.end;
         let measured_us = (self.cfg.duration_us - self.cfg.warmup_us).max(1) as f64;
         let mean = |g: &mut Gauge| g.run(now).0 as f64 / measured_us;
-        let ms = |us: u64| us as f64 / 1e3;
 
         let in_flight_measured = self
             .requests
@@ -1815,31 +1814,22 @@ impl Simulation {
             cpu_utilization: mean(&mut self.db_busy_gauge) / f64::from(self.cfg.db.cores),
         };
 
-        let w = &self.wait;
+        let wait = stats_ms(&self.wait);
         let pool_wait_ms = WaitStats {
-            mean: w.mean() / 1e3,
-            p50: ms(w.quantile(0.5)),
-            p95: ms(w.quantile(0.95)),
-            p99: ms(w.quantile(0.99)),
-            p999: ms(w.quantile(0.999)),
-            max: ms(w.max()),
-            waited_fraction: if w.count() > 0 {
-                self.waited as f64 / w.count() as f64
+            mean: wait.mean,
+            p50: wait.p50,
+            p95: wait.p95,
+            p99: wait.p99,
+            p999: wait.p999,
+            max: wait.max,
+            waited_fraction: if wait.count > 0 {
+                self.waited as f64 / wait.count as f64
             } else {
                 0.0
             },
-            count: w.count(),
+            count: wait.count,
         };
-        let l = &self.latency;
-        let latency_ms = LatencyStats {
-            mean: l.mean() / 1e3,
-            p50: ms(l.quantile(0.5)),
-            p95: ms(l.quantile(0.95)),
-            p99: ms(l.quantile(0.99)),
-            p999: ms(l.quantile(0.999)),
-            max: ms(l.max()),
-            count: l.count(),
-        };
+        let latency_ms = stats_ms(&self.latency);
         let instances = self
             .instances
             .iter_mut()
@@ -1891,6 +1881,22 @@ impl Simulation {
             series,
             distributions,
         }
+    }
+}
+
+/// Mean, percentiles and maximum of a microsecond histogram, in milliseconds.
+fn stats_ms(h: &Histogram) -> LatencyStats {
+    let [p50, p95, p99, p999] = h
+        .quantiles([0.5, 0.95, 0.99, 0.999])
+        .map(|us| us as f64 / 1e3);
+    LatencyStats {
+        mean: h.mean() / 1e3,
+        p50,
+        p95,
+        p99,
+        p999,
+        max: h.max() as f64 / 1e3,
+        count: h.count(),
     }
 }
 
