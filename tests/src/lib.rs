@@ -20,21 +20,30 @@ pub fn run(config: &Config) -> Report {
 
 /// Runs `config` under seeds 1..=n on all cores; summaries in seed order.
 pub fn run_seeds(config: &Config, n: u64) -> Vec<Summary> {
+    let configs: Vec<Config> = (1..=n)
+        .map(|seed| Config {
+            seed,
+            ..config.clone()
+        })
+        .collect();
+    run_many(&configs)
+}
+
+/// Runs every configuration on all cores; summaries in the same order.
+pub fn run_many(configs: &[Config]) -> Vec<Summary> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let next = std::sync::atomic::AtomicU64::new(1);
-    let mut out: Vec<(u64, Summary)> = std::thread::scope(|scope| {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, Summary)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut mine = Vec::new();
                     loop {
-                        let seed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if seed > n {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(config) = configs.get(i) else {
                             return mine;
-                        }
-                        let mut c = config.clone();
-                        c.seed = seed;
-                        mine.push((seed, run(&c).summary));
+                        };
+                        mine.push((i, run(config).summary));
                     }
                 })
             })
@@ -44,7 +53,7 @@ pub fn run_seeds(config: &Config, n: u64) -> Vec<Summary> {
             .flat_map(|w| w.join().expect("a run panicked"))
             .collect()
     });
-    out.sort_by_key(|(seed, _)| *seed);
+    out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, s)| s).collect()
 }
 

@@ -4,8 +4,10 @@
 //! failures to exit codes (0 success, 1 a run that failed, 2 input the user can fix).
 //! Formatting lives in `text`, `csv` and `sweep`; the simulation in `poolsim-engine`.
 
+mod advise;
 mod csv;
 mod input;
+mod parallel;
 mod progress;
 mod sweep;
 mod text;
@@ -39,6 +41,27 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Find the smallest pool size meeting objectives, with the evidence for each size tried.
+    /// Exits 1 when no size does (or none fits the database).
+    Advise {
+        /// The scenario file (JSON).
+        scenario: PathBuf,
+        /// An objective: METRIC=LIMIT with METRIC one of wait_p99, wait_p999, latency_p99
+        /// (durations, e.g. 10ms) or failures (a share, e.g. 0.1%). Repeat for several.
+        #[arg(long = "slo", value_name = "METRIC=LIMIT", required = true)]
+        slos: Vec<poolsim_advisor::Slo>,
+        /// Runs per pool size (seeds SEED, SEED+1, ...); a size passes only if all do.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        seeds: u32,
+        /// The largest pool size to try.
+        #[arg(long)]
+        max_size: Option<u32>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Use this seed instead of the scenario's (for the first run of each size).
         #[arg(long)]
         seed: Option<u64>,
     },
@@ -102,6 +125,25 @@ fn main() -> ExitCode {
             format,
             seed,
         } => sweep::sweep(&scenario, &sets, format, seed),
+        Command::Advise {
+            scenario,
+            slos,
+            seeds,
+            max_size,
+            format,
+            seed,
+        } => {
+            let options = poolsim_advisor::Options {
+                seeds,
+                max_size,
+                ..poolsim_advisor::Options::default()
+            };
+            match advise::advise(&scenario, &slos, options, format, seed) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::from(1),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,16 +10,15 @@ pub mod spec;
 
 use std::fmt::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::anyhow;
-use poolsim_engine::{RunError, Summary};
+use poolsim_engine::Summary;
 use poolsim_scenario::{Config, FieldError};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use self::spec::{MAX_POINTS, SetArg};
-use crate::{Failure, Format, csv, input, progress, units};
+use crate::{Failure, Format, csv, input, parallel, units};
 
 pub fn sweep(
     file: &Path,
@@ -34,9 +33,9 @@ pub fn sweep(
         .map(|index| grid.config(index))
         .collect::<anyhow::Result<Vec<Config>>>()
         .map_err(Failure::Input)?;
-    let summaries = grid
-        .run_all(&configs, progress::enabled())
-        .map_err(Failure::Run)?;
+    let summaries = parallel::run_all(&configs, "points").map_err(|(index, e)| {
+        Failure::Run(anyhow!("the run at {} stopped: {e}", grid.label(index)))
+    })?;
     let out = match format {
         Format::Text => grid.text(&summaries),
         Format::Csv => grid.csv(&summaries),
@@ -139,70 +138,6 @@ impl<'a> Grid<'a> {
             self.label(index),
             input::field_lines(errors)
         )
-    }
-
-    /// Runs every point on all cores; summaries in grid order, or the first failure.
-    fn run_all(&self, configs: &[Config], show: bool) -> anyhow::Result<Vec<Summary>> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(self.len);
-        let next = AtomicUsize::new(0);
-        let done = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let total = self.len;
-        let mut results: Vec<Option<Result<Summary, RunError>>> = vec![None; total];
-        if show {
-            progress::draw(&format!("sweep: 0 / {total} points done"));
-        }
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut finished = Vec::new();
-                        while !stop.load(Ordering::Relaxed) {
-                            let index = next.fetch_add(1, Ordering::Relaxed);
-                            if index >= total {
-                                break;
-                            }
-                            // Only the summary is kept: thousands of time series would not
-                            // fit in memory.
-                            let result = poolsim_engine::run(&configs[index]).map(|r| r.summary);
-                            if result.is_err() {
-                                stop.store(true, Ordering::Relaxed);
-                            }
-                            finished.push((index, result));
-                            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                            if show {
-                                progress::draw(&format!("sweep: {n} / {total} points done"));
-                            }
-                        }
-                        finished
-                    })
-                })
-                .collect();
-            for worker in workers {
-                let finished = worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                for (index, result) in finished {
-                    results[index] = Some(result);
-                }
-            }
-        });
-        if show {
-            progress::clear();
-        }
-        // Points are claimed in grid order and a claimed point always finishes, so a point
-        // that did not run comes after one that failed, and this stops at that failure.
-        results
-            .into_iter()
-            .enumerate()
-            .map(|(index, result)| match result {
-                Some(Ok(summary)) => Ok(summary),
-                Some(Err(e)) => Err(anyhow!("the run at {} stopped: {e}", self.label(index))),
-                None => unreachable!("point {index} was skipped although none before it failed"),
-            })
-            .collect()
     }
 
     fn text(&self, summaries: &[Summary]) -> String {

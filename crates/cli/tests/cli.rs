@@ -481,3 +481,80 @@ fn a_bad_sweep_point_exits_2_naming_the_flag_and_the_field() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("at most 10000"), "{}", stderr(&out));
 }
+
+#[test]
+fn advise_recommends_the_smallest_size_with_evidence() {
+    let file = TempScenario::new(SMALL);
+    let json = ok(&[
+        "advise",
+        file.arg(),
+        "--slo",
+        "wait_p99=5ms",
+        "--seeds",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let advice: Value = serde_json::from_str(&json).unwrap();
+    let recommended = advice["recommended"].as_u64().expect("a recommendation");
+    let rows = advice["rows"].as_array().unwrap();
+    let passes: Vec<(u64, bool)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["max_size"].as_u64().unwrap(),
+                r["passes"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // Every size below the recommendation was tried and missed.
+    let first_pass = passes.iter().find(|(_, p)| *p).unwrap().0;
+    assert_eq!(first_pass, recommended);
+    assert!(passes.iter().all(|&(size, p)| p || size < recommended));
+    assert_eq!(passes[0].0, 1, "starts at the offered load: {passes:?}");
+
+    let text = ok(&[
+        "advise",
+        file.arg(),
+        "--slo",
+        "wait_p99=5ms",
+        "--seeds",
+        "2",
+    ]);
+    assert!(
+        text.contains(&format!("recommended: app.pool.max_size = {recommended}")),
+        "{text}"
+    );
+    assert!(text.contains("Erlang C says"), "{text}");
+}
+
+#[test]
+fn advise_exits_1_when_no_size_meets_the_objectives() {
+    let file = TempScenario::new(SMALL);
+    let out = poolsim(&[
+        "advise",
+        file.arg(),
+        "--slo",
+        "wait_p99=5ms",
+        "--max-size",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("no recommendation: no pool size from 1 to 1"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn advise_rejects_an_unknown_objective_with_exit_2() {
+    let file = TempScenario::new(SMALL);
+    let out = poolsim(&["advise", file.arg(), "--slo", "wait_p95=1ms"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown metric \"wait_p95\""),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -27,6 +27,7 @@ mod time;
 
 pub use report::*;
 pub use sim::{Progress, RunError, Simulation};
+pub use theory::theory;
 pub use time::SimTime;
 
 use poolsim_scenario::Config;

@@ -7,6 +7,8 @@ use crate::report::{ErlangC, Theory, WithTimeout};
 /// The largest concurrency scanned for the USL peak.
 const USL_SCAN_MAX: u32 = 100_000;
 
+/// Little's law, Erlang C (one instance's pool, no timeout), M/M/c+D (with the pool's
+/// `connection_timeout`), the fleet's pool total against the database, and the USL peak.
 pub fn theory(cfg: &Config) -> Theory {
     let tx = &cfg.transaction;
     let queries = f64::from(tx.queries);
