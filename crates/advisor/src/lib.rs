@@ -1,5 +1,6 @@
-//! Pool sizing advice: the smallest `app.pool.max_size` whose simulated runs meet a service
-//! level objective, with the evidence for every size tried and theory beside it.
+//! Pool sizing advice (the smallest `app.pool.max_size` whose simulated runs meet a service
+//! level objective, with the evidence for every size tried and theory beside it) and
+//! configuration review ([`review`]: real HikariCP/Spring/PostgreSQL settings, checked).
 //!
 //! The search starts just below the offered load per instance (Little's law: fewer
 //! connections than that cannot keep up) and walks up, a batch of sizes at a time, until a
@@ -8,6 +9,9 @@
 //!
 //! Running is the caller's: `advise` hands batches of configurations to a runner, which the
 //! CLI runs on all cores (a web page would use workers).
+
+pub mod config_files;
+pub mod review;
 
 use std::fmt;
 use std::str::FromStr;
@@ -351,7 +355,7 @@ fn evidence(size: u32, runs: &[Summary], slos: &[Slo], fits_database: bool) -> R
 }
 
 /// Failed requests over arrived requests (0 with no arrivals).
-fn failed_ratio(s: &Summary) -> f64 {
+pub(crate) fn failed_ratio(s: &Summary) -> f64 {
     if s.requests.arrived == 0 {
         0.0
     } else {

@@ -5,6 +5,7 @@
 //! Formatting lives in `text`, `csv` and `sweep`; the simulation in `poolsim-engine`.
 
 mod advise;
+mod check;
 mod csv;
 mod input;
 mod parallel;
@@ -64,6 +65,28 @@ enum Command {
         /// Use this seed instead of the scenario's (for the first run of each size).
         #[arg(long)]
         seed: Option<u64>,
+    },
+    /// Review real pool settings (HikariCP properties, Spring application.properties or
+    /// .yml, postgresql.conf) against a scenario's traffic and fleet: normal load, a spike,
+    /// a failover and a rolling restart. Exits 1 when a risk breaks the objectives.
+    Check {
+        /// A configuration file; repeat for several (later files override earlier ones).
+        #[arg(long = "config", value_name = "FILE", required = true)]
+        configs: Vec<PathBuf>,
+        /// A scenario giving the traffic and fleet (and what the files do not set).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// The arrival rate over the fleet, per second (Poisson), instead of the scenario's.
+        #[arg(long)]
+        rate_per_s: Option<f64>,
+        /// The number of app instances, instead of the scenario's.
+        #[arg(long)]
+        instances: Option<u32>,
+        /// An objective, as for `advise` (default: failures=0.1%).
+        #[arg(long = "slo", value_name = "METRIC=LIMIT")]
+        slos: Vec<poolsim_advisor::Slo>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Run a grid of variations of a scenario, in parallel, and print one row per point.
     Sweep {
@@ -125,6 +148,28 @@ fn main() -> ExitCode {
             format,
             seed,
         } => sweep::sweep(&scenario, &sets, format, seed),
+        Command::Check {
+            configs,
+            scenario,
+            rate_per_s,
+            instances,
+            slos,
+            format,
+        } => {
+            let args = check::CheckArgs {
+                scenario,
+                configs,
+                rate_per_s,
+                instances,
+                slos,
+                format,
+            };
+            match check::check(args) {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::from(1),
+                Err(e) => Err(e),
+            }
+        }
         Command::Advise {
             scenario,
             slos,

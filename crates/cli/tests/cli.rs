@@ -558,3 +558,87 @@ fn advise_rejects_an_unknown_objective_with_exit_2() {
         stderr(&out)
     );
 }
+
+/// A file under the workspace's `tests/` folder.
+fn workspace_file(path: &str) -> String {
+    format!("{}/../../tests/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn check(config: &str) -> Output {
+    poolsim(&[
+        "check",
+        "--scenario",
+        &workspace_file("scenarios/default.json"),
+        "--config",
+        &workspace_file(config),
+        "--config",
+        &workspace_file("configs/postgresql.conf"),
+    ])
+}
+
+#[test]
+fn check_fails_the_outage_configuration_naming_the_pool_total() {
+    let out = check("configs/outage/application.properties");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "RISK: the pools ask for 12 x 80 = 960 connections, but the database allows 497"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("change: maximumPoolSize = 41 or less"),
+        "{text}"
+    );
+    assert!(
+        text.contains("application.properties:4 spring.datasource.hikari.maximum-pool-size=80"),
+        "{text}"
+    );
+    // The simulated rolling restart shows it, independently of the arithmetic.
+    let restart = text
+        .lines()
+        .find(|l| l.starts_with("rolling restart"))
+        .unwrap();
+    assert!(restart.contains("misses: failures"), "{restart}");
+}
+
+#[test]
+fn check_passes_the_fixed_configuration() {
+    let out = check("configs/fixed/application.yml");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("12 instances x maximumPoolSize 40 = 480 connections against 497"),
+        "{text}"
+    );
+    assert!(!text.contains("RISK"), "{text}");
+    assert!(text.ends_with("result: pass\n"), "{text}");
+}
+
+#[test]
+fn check_names_file_and_line_of_a_malformed_setting() {
+    let file = TempScenario::new("");
+    let yml = file.dir.join("application.yml");
+    std::fs::write(
+        &yml,
+        "spring:\n  datasource:\n    hikari:\n      maximum-pool-size: forty\n",
+    )
+    .unwrap();
+    let out = poolsim(&["check", "--config", yml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{}:4: spring.datasource.hikari.maximum-pool-size: \"forty\" is not a whole number",
+            yml.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

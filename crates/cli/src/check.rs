@@ -1,0 +1,129 @@
+//! `poolsim check`: real pool and database settings, reviewed against a scenario's traffic
+//! and fleet. Exit 1 when a risk breaks the objectives, so CI can gate on it.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use poolsim_advisor::Slo;
+use poolsim_advisor::config_files::{self, FoundConfig};
+use poolsim_advisor::review::{Review, ReviewError, review};
+use poolsim_scenario::{Arrivals, Scenario};
+
+use crate::{Failure, Format, input, parallel, units};
+
+pub struct CheckArgs {
+    pub scenario: Option<PathBuf>,
+    pub configs: Vec<PathBuf>,
+    pub rate_per_s: Option<f64>,
+    pub instances: Option<u32>,
+    pub slos: Vec<Slo>,
+    pub format: Format,
+}
+
+/// Prints the review; `Ok(false)` when it breaks the objectives (exit 1).
+pub fn check(args: CheckArgs) -> Result<bool, Failure> {
+    let mut base = match &args.scenario {
+        Some(path) => input::read(path, None).map_err(Failure::Input)?,
+        None => Scenario::default(),
+    };
+    if let Some(rate_per_s) = args.rate_per_s {
+        base.workload.arrivals = Arrivals::Poisson { rate_per_s };
+    }
+    if let Some(instances) = args.instances {
+        base.app.instances = instances;
+    }
+    let mut found = FoundConfig::default();
+    for path in &args.configs {
+        read(path, &mut found).map_err(Failure::Input)?;
+    }
+    let slos = if args.slos.is_empty() {
+        vec!["failures=0.1%".parse::<Slo>().expect("a valid default")]
+    } else {
+        args.slos
+    };
+    let review = review(&base, &found, &slos, &mut |configs| {
+        parallel::run_all(configs, "runs").map_err(|(_, e)| e)
+    })
+    .map_err(|e| match e {
+        ReviewError::Invalid(_) => Failure::Input(anyhow!("{e}")),
+        ReviewError::Run(_) => Failure::Run(anyhow!("{e}")),
+    })?;
+    let out = match args.format {
+        Format::Json => crate::json(&review),
+        Format::Text | Format::Csv => text(&review),
+    };
+    crate::write_stdout(&out)?;
+    Ok(!review.breaks_objectives)
+}
+
+fn read(path: &Path, found: &mut FoundConfig) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    config_files::read(&path.display().to_string(), &text, found)?;
+    Ok(())
+}
+
+fn text(r: &Review) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "check: {} instances x maximumPoolSize {} = {} connections against {} usable \
+         (objectives: {})",
+        r.instances,
+        r.max_size,
+        units::int(r.pool_total),
+        units::int(u64::from(r.db_usable_connections)),
+        r.objectives.join(", ")
+    );
+    if !r.sources.is_empty() {
+        let _ = writeln!(out, "settings read:");
+        for s in &r.sources {
+            let _ = writeln!(out, "  {s}");
+        }
+    }
+    for f in &r.findings {
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            if f.risk { "RISK" } else { "note" },
+            f.message
+        );
+        if let Some(fix) = &f.fix {
+            let _ = writeln!(out, "  change: {fix}");
+        }
+    }
+    let _ = writeln!(out);
+    let width = r.situations.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>7}  {:>11}  {:>14}  {:>7}  verdict",
+        "situation", "failed", "wait p99 ms", "latency p99 ms", "db peak"
+    );
+    for s in &r.situations {
+        let verdict = match (s.judged, s.passes) {
+            (false, _) => "reported (a failover fails requests by nature)".to_owned(),
+            (true, true) => "meets".to_owned(),
+            (true, false) => format!("misses: {}", s.missed.join("; ")),
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>7}  {:>11}  {:>14}  {:>7}  {verdict}",
+            s.name,
+            units::share(s.failed_ratio),
+            units::num(s.wait_p99_ms),
+            units::num(s.latency_p99_ms),
+            units::int(s.db_peak_connections),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nresult: {}",
+        if r.breaks_objectives {
+            "FAIL: these settings break the objectives (exit 1)"
+        } else {
+            "pass"
+        }
+    );
+    out
+}
