@@ -2,6 +2,9 @@
 //! on or off and draws every setting. For every run: no panic (the engine asserts pool and
 //! database bounds at every bucket), conservation, bounds in the summary, and determinism.
 //! A failing case prints its scenario JSON, which `poolsim run` reproduces.
+//!
+//! Found this way: a rolling restart overlapping a reconfigure's restart brought an instance
+//! "up" twice and let its pool exceed max_size (fixed: restarts nest).
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -80,6 +83,14 @@ fn faults() -> impl Strategy<Value = Vec<Value>> {
         })
 }
 
+/// The variable `name` as a number, else `default` (the seed and the number of cases).
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 prop_compose! {
     fn scenario()(
         seed in any::<u64>(),
@@ -123,7 +134,15 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    // A fixed seed: CI sees the same 256 cases every time (a red CI blocks everything, so
+    // it must not depend on luck). To explore new cases, run with another seed:
+    // `PROPTEST_RNG_SEED=<n> PROPTEST_CASES=2000 cargo test --release --test invariants`.
+    #![proptest_config(ProptestConfig {
+        cases: env_or("PROPTEST_CASES", 256) as u32,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(env_or("PROPTEST_RNG_SEED", 20_230_805)),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn invariants_hold_on_random_scenarios(scenario in scenario()) {

@@ -142,3 +142,17 @@ fn the_distributions_agree_with_the_summary() {
     );
     assert!(d.latency.len() < 400, "{} bins", d.latency.len());
 }
+
+#[test]
+fn overlapping_restarts_bring_an_instance_back_once_with_the_newest_settings() {
+    let report = run(&config(&fixture("overlapping-restarts")));
+    // From 40 s on, both instances run the reconfigured pool of one connection.
+    let from = (40.0 / report.series.bucket_s) as usize;
+    for (i, instance) in report.series.instances.iter().enumerate() {
+        let most = instance.total[from..].iter().fold(0.0f32, |a, &b| a.max(b));
+        assert!(
+            most <= 1.0,
+            "instance {i} holds {most} connections after the reconfigure"
+        );
+    }
+}

@@ -284,6 +284,10 @@ struct Instance {
     pool_timeouts: u64,
     /// Bound on `total()`: `max_size`, or more while a live shrink drains.
     bound: u32,
+    /// Restarts under way (they can overlap); the instance is up at zero.
+    downs: u32,
+    /// Settings to apply when the instance comes back up (the newest reconfigure's).
+    pending_pool: Option<PoolConfig>,
 }
 
 impl Instance {
@@ -410,6 +414,8 @@ impl Simulation {
                 failed: 0,
                 pool_timeouts: 0,
                 bound: cfg.pool.max_size,
+                downs: 0,
+                pending_pool: None,
             })
             .collect();
         let mut sim = Simulation {
@@ -687,7 +693,15 @@ impl Simulation {
             }
             Event::FaultStart { index } => self.fault_start(index),
             Event::FaultEnd { index } => self.fault_end(index),
-            Event::InstanceDown { instance } => self.instance_down(instance),
+            Event::InstanceDown { instance } => {
+                // Restarts can overlap (a rolling restart and a reconfigure's): the instance
+                // goes down at the first and comes back after the last.
+                let inst = &mut self.instances[instance as usize];
+                inst.downs += 1;
+                if inst.downs == 1 {
+                    self.instance_down(instance);
+                }
+            }
             Event::InstanceUp {
                 instance,
                 reconfigure,
@@ -696,13 +710,19 @@ impl Simulation {
                     .checked_sub(1)
                     .map(|f| &self.cfg.faults[f as usize])
                 {
-                    let inst = &mut self.instances[instance as usize];
-                    inst.pool = pool.clone();
-                    inst.bound = pool.max_size;
+                    self.instances[instance as usize].pending_pool = Some(pool.clone());
                 }
-                self.instances[instance as usize].up = true;
-                self.capacity_changed();
-                self.kick_creator(instance);
+                let inst = &mut self.instances[instance as usize];
+                inst.downs -= 1;
+                if inst.downs == 0 {
+                    if let Some(pool) = inst.pending_pool.take() {
+                        inst.bound = pool.max_size;
+                        inst.pool = pool;
+                    }
+                    inst.up = true;
+                    self.capacity_changed();
+                    self.kick_creator(instance);
+                }
             }
             Event::WarmupEnd => self.start_measuring(),
             Event::BucketEnd => {
@@ -1536,6 +1556,11 @@ impl Simulation {
 
     fn reconfigure_live(&mut self, i: u32, pool: &PoolConfig) {
         let inst = &mut self.instances[i as usize];
+        if !inst.up {
+            // Down for a restart: the new settings apply when it starts.
+            inst.pending_pool = Some(pool.clone());
+            return;
+        }
         inst.bound = inst.total().max(pool.max_size);
         inst.pool = pool.clone();
         // Shrink: close idle connections above the new maximum now; in-use ones on return.
