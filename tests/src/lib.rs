@@ -31,30 +31,8 @@ pub fn run_seeds(config: &Config, n: u64) -> Vec<Summary> {
 
 /// Runs every configuration on all cores; summaries in the same order.
 pub fn run_many(configs: &[Config]) -> Vec<Summary> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<(usize, Summary)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(config) = configs.get(i) else {
-                            return mine;
-                        };
-                        mine.push((i, run(config).summary));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a run panicked"))
-            .collect()
-    });
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, s)| s).collect()
+    poolsim_advisor::parallel::run_all(configs, &|_| {})
+        .unwrap_or_else(|(i, e)| panic!("run {i} (seed {}): {e}", configs[i].seed))
 }
 
 /// Mean and standard error of the mean of independent replications.

@@ -11,6 +11,7 @@
 //! CLI runs on all cores (a web page would use workers).
 
 pub mod config_files;
+pub mod parallel;
 pub mod review;
 
 use std::fmt;

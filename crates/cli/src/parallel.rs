@@ -1,74 +1,25 @@
 //! Running many scenarios on all cores, with a `done / total` progress line on a terminal.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use poolsim_engine::{RunError, Summary};
 use poolsim_scenario::Config;
 
 use crate::progress;
 
-/// Runs every configuration; summaries in the same order, or the first failure (in order)
-/// with its index. `what` names the items in the progress line ("points", "runs").
+/// [`poolsim_advisor::parallel::run_all`], drawing progress when stderr is a terminal.
+/// `what` names the items in the progress line ("points", "runs").
 pub fn run_all(configs: &[Config], what: &str) -> Result<Vec<Summary>, (usize, RunError)> {
     let total = configs.len();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(total.max(1));
     let show = progress::enabled();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let mut results: Vec<Option<Result<Summary, RunError>>> = vec![None; total];
     if show {
         progress::draw(&format!("0 / {total} {what} done"));
     }
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut finished = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(config) = configs.get(index) else {
-                            break;
-                        };
-                        // Only the summary is kept: thousands of time series would not fit
-                        // in memory.
-                        let result = poolsim_engine::run(config).map(|r| r.summary);
-                        if result.is_err() {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                        finished.push((index, result));
-                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if show {
-                            progress::draw(&format!("{n} / {total} {what} done"));
-                        }
-                    }
-                    finished
-                })
-            })
-            .collect();
-        for worker in workers {
-            let finished = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (index, result) in finished {
-                results[index] = Some(result);
-            }
+    let result = poolsim_advisor::parallel::run_all(configs, &|n| {
+        if show {
+            progress::draw(&format!("{n} / {total} {what} done"));
         }
     });
     if show {
         progress::clear();
     }
-    // Items are claimed in order and a claimed item always finishes, so an item that did not
-    // run comes after one that failed, and this stops at that failure.
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(index, result)| match result {
-            Some(Ok(summary)) => Ok(summary),
-            Some(Err(e)) => Err((index, e)),
-            None => unreachable!("item {index} was skipped although none before it failed"),
-        })
-        .collect()
+    result
 }
