@@ -57,7 +57,8 @@ pub enum ReviewError {
     Run(poolsim_engine::RunError),
 }
 
-/// Reviews `found` (the files' settings) on the traffic and fleet of `base`.
+/// Reviews `found` (the files' settings) on the traffic and fleet of `base` (whose own
+/// faults are set aside: the review simulates its four situations).
 pub fn review(
     base: &Scenario,
     found: &FoundConfig,
@@ -65,6 +66,8 @@ pub fn review(
     run: &mut Runner<'_>,
 ) -> Result<Review, ReviewError> {
     let mut scenario = base.clone();
+    // The situations are the review's own: the scenario gives traffic, fleet and database.
+    scenario.faults.clear();
     let p = &found.pool;
     let pool = &mut scenario.app.pool;
     if let Some(v) = p.max_size {

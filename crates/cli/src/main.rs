@@ -73,7 +73,8 @@ enum Command {
         /// A configuration file; repeat for several (later files override earlier ones).
         #[arg(long = "config", value_name = "FILE", required = true)]
         configs: Vec<PathBuf>,
-        /// A scenario giving the traffic and fleet (and what the files do not set).
+        /// A scenario giving the traffic and fleet (and what the files do not set); its
+        /// faults are set aside for the review's own situations.
         #[arg(long)]
         scenario: Option<PathBuf>,
         /// The arrival rate over the fleet, per second (Poisson), instead of the scenario's.

@@ -642,3 +642,25 @@ fn check_names_file_and_line_of_a_malformed_setting() {
         stderr(&out)
     );
 }
+
+#[test]
+fn check_sets_aside_the_scenarios_own_faults() {
+    // The outage scenario carries a deploy; with the fixed settings the review still passes,
+    // and its "normal load" is normal.
+    let out = poolsim(&[
+        "check",
+        "--scenario",
+        &workspace_file("scenarios/outage.json"),
+        "--config",
+        &workspace_file("configs/fixed/application.yml"),
+        "--config",
+        &workspace_file("configs/postgresql.conf"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let normal = stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("normal load"))
+        .unwrap()
+        .to_owned();
+    assert!(normal.contains(" 0.0% "), "{normal}");
+}
