@@ -71,6 +71,23 @@ fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).unwrap()
 }
 
+/// Runs, expects exit code `code` and `needle` in stderr; returns the output.
+fn expect_exit(args: &[&str], code: i32, needle: &str) -> Output {
+    let out = poolsim(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "poolsim {args:?}: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains(needle),
+        "poolsim {args:?}: no {needle:?} in stderr: {}",
+        stderr(&out)
+    );
+    out
+}
+
 /// Runs and expects success, returning stdout.
 fn ok(args: &[&str]) -> String {
     let out = poolsim(args);
@@ -247,12 +264,10 @@ fn a_bad_scenario_exits_2_naming_the_field() {
 
 #[test]
 fn a_missing_file_exits_2() {
-    let out = poolsim(&["run", "/nonexistent/poolsim/scenario.json"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("cannot read /nonexistent/poolsim/scenario.json"),
-        "{}",
-        stderr(&out)
+    expect_exit(
+        &["run", "/nonexistent/poolsim/scenario.json"],
+        2,
+        "cannot read /nonexistent/poolsim/scenario.json",
     );
 }
 
@@ -462,12 +477,10 @@ fn a_bad_sweep_point_exits_2_naming_the_flag_and_the_field() {
     );
     assert!(err.contains("duration: must be above 0s"), "{err}");
 
-    let out = poolsim(&["sweep", file.arg(), "--set", "app.pool.max_size.x=1"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("app.pool.max_size is a number"),
-        "{}",
-        stderr(&out)
+    expect_exit(
+        &["sweep", file.arg(), "--set", "app.pool.max_size.x=1"],
+        2,
+        "app.pool.max_size is a number",
     );
 
     let out = poolsim(&[
@@ -550,12 +563,10 @@ fn advise_exits_1_when_no_size_meets_the_objectives() {
 #[test]
 fn advise_rejects_an_unknown_objective_with_exit_2() {
     let file = TempScenario::new(SMALL);
-    let out = poolsim(&["advise", file.arg(), "--slo", "wait_p95=1ms"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("unknown metric \"wait_p95\""),
-        "{}",
-        stderr(&out)
+    expect_exit(
+        &["advise", file.arg(), "--slo", "wait_p95=1ms"],
+        2,
+        "unknown metric \"wait_p95\"",
     );
 }
 
