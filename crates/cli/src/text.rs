@@ -386,6 +386,15 @@ fn theory(out: &mut String, config: &Config, s: &Summary) {
                     num(c.p99_wait_ms)
                 ),
             );
+            if instances > 1
+                && config.app.load_balancer == poolsim_scenario::LoadBalancer::RoundRobin
+            {
+                line(
+                    out,
+                    "",
+                    "(assumes Poisson arrivals per instance; round robin spaces them, so fewer wait)",
+                );
+            }
             line(
                 out,
                 "",
