@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::anyhow;
 use poolsim_advisor::{Advice, AdviseError, Options, Slo};
 
-use crate::{Failure, Format, csv, input, parallel, units};
+use poolsim_engine::csv;
+
+use crate::{Failure, Format, input, parallel, units};
 
 /// Prints the advice; `Ok(false)` when no size meets the objectives (exit 1).
 pub fn advise(

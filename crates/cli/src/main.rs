@@ -6,7 +6,6 @@
 
 mod advise;
 mod check;
-mod csv;
 mod input;
 mod parallel;
 mod progress;
@@ -19,6 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use poolsim_engine::csv;
 
 use crate::sweep::spec::SetArg;
 

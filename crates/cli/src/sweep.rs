@@ -18,7 +18,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use self::spec::{MAX_POINTS, SetArg};
-use crate::{Failure, Format, csv, input, parallel, units};
+use poolsim_engine::csv;
+
+use crate::{Failure, Format, input, parallel, units};
 
 pub fn sweep(
     file: &Path,

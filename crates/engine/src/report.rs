@@ -264,4 +264,143 @@ impl Series {
     pub fn is_empty(&self) -> bool {
         self.arrivals.is_empty()
     }
+
+    /// Buckets `from..` as a series of their own (empty when `from` is past the end): what
+    /// a run in progress sends on since its last update.
+    pub fn tail(&self, from: usize) -> Series {
+        let mut out = Series {
+            bucket_s: self.bucket_s,
+            ..Series::default()
+        };
+        self.each_column(&mut out, |column| column.copy_from(from));
+        out
+    }
+
+    /// Appends `more`'s buckets (a [`Series::tail`]) after this series' own.
+    pub fn append(&mut self, more: &Series) {
+        more.each_column(self, |column| column.move_to_end());
+    }
+
+    /// Calls `f` on each column of `self` paired with the same column of `other`; instances
+    /// missing from `other` are added. Destructured field by field, so that a column added
+    /// to `Series` fails to compile here until it is paired.
+    fn each_column(&self, other: &mut Series, mut f: impl FnMut(ColumnPair<'_>)) {
+        let Series {
+            bucket_s: _,
+            arrivals,
+            succeeded,
+            failed_pool_timeout,
+            failed_client_timeout,
+            failed_db_refused,
+            failed_statement_timeout,
+            failed_outage,
+            failed_unavailable,
+            retries,
+            pool_timeouts,
+            db_connection_errors,
+            pool_active,
+            pool_idle,
+            pool_pending,
+            pool_total,
+            db_connections,
+            db_running,
+            db_cpu,
+            latency_p50_ms,
+            latency_p95_ms,
+            latency_p99_ms,
+            pool_wait_p50_ms,
+            pool_wait_p99_ms,
+            instances,
+        } = self;
+        let o = other;
+        for (a, b) in [
+            (arrivals, &mut o.arrivals),
+            (succeeded, &mut o.succeeded),
+            (failed_pool_timeout, &mut o.failed_pool_timeout),
+            (failed_client_timeout, &mut o.failed_client_timeout),
+            (failed_db_refused, &mut o.failed_db_refused),
+            (failed_statement_timeout, &mut o.failed_statement_timeout),
+            (failed_outage, &mut o.failed_outage),
+            (failed_unavailable, &mut o.failed_unavailable),
+            (retries, &mut o.retries),
+            (pool_timeouts, &mut o.pool_timeouts),
+            (db_connection_errors, &mut o.db_connection_errors),
+            (&pool_active.max, &mut o.pool_active.max),
+            (&pool_idle.max, &mut o.pool_idle.max),
+            (&pool_pending.max, &mut o.pool_pending.max),
+            (&pool_total.max, &mut o.pool_total.max),
+            (&db_connections.max, &mut o.db_connections.max),
+            (&db_running.max, &mut o.db_running.max),
+        ] {
+            f(ColumnPair::Count(a, b));
+        }
+        if o.instances.len() < instances.len() {
+            o.instances
+                .resize_with(instances.len(), InstanceSeries::default);
+        }
+        let per_instance = instances
+            .iter()
+            .zip(o.instances.iter_mut())
+            .flat_map(|(a, b)| {
+                [
+                    (&a.active, &mut b.active),
+                    (&a.idle, &mut b.idle),
+                    (&a.pending, &mut b.pending),
+                    (&a.total, &mut b.total),
+                ]
+            });
+        for (a, b) in [
+            (&pool_active.mean, &mut o.pool_active.mean),
+            (&pool_idle.mean, &mut o.pool_idle.mean),
+            (&pool_pending.mean, &mut o.pool_pending.mean),
+            (&pool_total.mean, &mut o.pool_total.mean),
+            (&db_connections.mean, &mut o.db_connections.mean),
+            (&db_running.mean, &mut o.db_running.mean),
+            (db_cpu, &mut o.db_cpu),
+        ]
+        .into_iter()
+        .chain(per_instance)
+        {
+            f(ColumnPair::Mean(a, b));
+        }
+        for (a, b) in [
+            (latency_p50_ms, &mut o.latency_p50_ms),
+            (latency_p95_ms, &mut o.latency_p95_ms),
+            (latency_p99_ms, &mut o.latency_p99_ms),
+            (pool_wait_p50_ms, &mut o.pool_wait_p50_ms),
+            (pool_wait_p99_ms, &mut o.pool_wait_p99_ms),
+        ] {
+            f(ColumnPair::Maybe(a, b));
+        }
+    }
+}
+
+/// The same column of two series.
+enum ColumnPair<'a> {
+    Count(&'a Vec<u32>, &'a mut Vec<u32>),
+    Mean(&'a Vec<f32>, &'a mut Vec<f32>),
+    Maybe(&'a Vec<Option<f32>>, &'a mut Vec<Option<f32>>),
+}
+
+impl ColumnPair<'_> {
+    /// Sets the second column to the first's elements `from..`.
+    fn copy_from(self, from: usize) {
+        fn copy<T: Clone>(a: &[T], b: &mut Vec<T>, from: usize) {
+            *b = a.get(from..).unwrap_or_default().to_vec();
+        }
+        match self {
+            ColumnPair::Count(a, b) => copy(a, b, from),
+            ColumnPair::Mean(a, b) => copy(a, b, from),
+            ColumnPair::Maybe(a, b) => copy(a, b, from),
+        }
+    }
+
+    /// Appends the first column's elements to the second.
+    fn move_to_end(self) {
+        match self {
+            ColumnPair::Count(a, b) => b.extend_from_slice(a),
+            ColumnPair::Mean(a, b) => b.extend_from_slice(a),
+            ColumnPair::Maybe(a, b) => b.extend_from_slice(a),
+        }
+    }
 }

@@ -566,6 +566,12 @@ impl Simulation {
         }
     }
 
+    /// The buckets closed so far: a run's time series up to [`Progress::sim_time_s`],
+    /// rounded down to a bucket. The page draws a run as it goes from this.
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+
     fn handle(&mut self, event: Event) -> Result<(), RunError> {
         match event {
             Event::Arrival { tag } => {

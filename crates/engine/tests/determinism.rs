@@ -56,3 +56,25 @@ fn a_different_seed_gives_a_different_run() {
     config.seed += 1;
     assert_ne!(a, poolsim_engine::run(&config).unwrap().summary.digest);
 }
+
+/// The page draws a run as it goes from `Simulation::series` tails; stitched together they
+/// must be the finished report's series, whatever the slice sizes.
+#[test]
+fn a_run_in_slices_sends_the_series_it_reports() {
+    let config = shortened(CASES[1].1);
+    let whole = poolsim_engine::run(&config).unwrap();
+    for slice in [1_000, 77_777] {
+        let mut sim = poolsim_engine::Simulation::new(&config);
+        let mut stitched = poolsim_engine::Series::default();
+        loop {
+            let done = sim.advance(slice).unwrap().done;
+            stitched.append(&sim.series().tail(stitched.len()));
+            if done {
+                break;
+            }
+        }
+        stitched.bucket_s = whole.series.bucket_s;
+        assert_eq!(stitched, whole.series, "slices of {slice} events");
+        assert_eq!(sim.into_report(), whole);
+    }
+}

@@ -1,11 +1,11 @@
-//! CSV output: the run's time series, one row per bucket, and the quoting rules for text
+//! CSV output (the CLI's `--format csv`, the page's export): the run's time series, one row per bucket, and the quoting rules for text
 //! cells. Numbers are written plainly (no thousands separators); a missing value (a bucket
 //! with no request to take a percentile of) is an empty cell.
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
-use poolsim_engine::{Gauge, Series};
+use crate::{Gauge, Series};
 
 /// One column of the series.
 enum Column<'a> {

@@ -1,0 +1,134 @@
+//! `window.poolsim`, the page's script API for docs and automation:
+//!
+//! - `poolsim.run(scenario)`: `scenario` is an object or JSON text; the promise resolves to
+//!   the summary object `poolsim run --format json` prints, or rejects with an `Error` whose
+//!   message names every bad field. Runs queue in a worker of their own, so they neither
+//!   cancel nor are cancelled by the page's controls.
+//! - `poolsim.timings()`: for each run a control started, `{change_ms, first_chart_ms,
+//!   done_ms, events}` (`performance.now()` times), for the browser benchmark.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::client::Client;
+use crate::protocol::{FromWorker, ToWorker};
+use crate::state::Timing;
+
+struct Api {
+    client: Option<Client>,
+    next_id: u64,
+    /// `(resolve, reject)` of each run not yet answered.
+    pending: BTreeMap<u64, (Function, Function)>,
+    timings: Vec<Timing>,
+}
+
+thread_local! {
+    static API: RefCell<Api> = const { RefCell::new(Api {
+        client: None,
+        next_id: 1,
+        pending: BTreeMap::new(),
+        timings: Vec::new(),
+    }) };
+}
+
+/// Installs `window.poolsim`.
+pub fn install() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let api = Object::new();
+    let run = Closure::<dyn Fn(JsValue) -> Promise>::new(run);
+    let timings = Closure::<dyn Fn() -> JsValue>::new(|| {
+        API.with(|api| {
+            let json = serde_json::to_string(&api.borrow().timings).unwrap_or_else(|_| "[]".into());
+            js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+        })
+    });
+    let _ = Reflect::set(&api, &"run".into(), run.as_ref());
+    let _ = Reflect::set(&api, &"timings".into(), timings.as_ref());
+    let _ = Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
+    run.forget();
+    timings.forget();
+    let _ = Reflect::set(&window, &"poolsim".into(), &api);
+}
+
+/// The page records its timings here after each render.
+pub fn set_timings(timings: &[Timing]) {
+    API.with(|api| {
+        let mut api = api.borrow_mut();
+        if api.timings.len() != timings.len() {
+            api.timings = timings.to_vec();
+        }
+    });
+}
+
+fn error(message: &str) -> JsValue {
+    js_sys::Error::new(message).into()
+}
+
+fn run(scenario: JsValue) -> Promise {
+    let text = match scenario.as_string() {
+        Some(text) => text,
+        None => match js_sys::JSON::stringify(&scenario)
+            .ok()
+            .and_then(|s| s.as_string())
+        {
+            Some(text) => text,
+            None => {
+                return Promise::reject(&error("poolsim.run: pass a scenario object or JSON text"));
+            }
+        },
+    };
+    // Bad scenarios are answered at once, with every problem by field path.
+    if let Err(e) = poolsim_scenario::load(&text) {
+        return Promise::reject(&error(&e.to_string()));
+    }
+    Promise::new(&mut |resolve, reject| {
+        API.with(|api| {
+            let mut api = api.borrow_mut();
+            if api.client.is_none() {
+                match Client::spawn(answer) {
+                    Ok(c) => api.client = Some(c),
+                    Err(e) => {
+                        let _ = reject.call1(&JsValue::NULL, &error(&e));
+                        return;
+                    }
+                }
+            }
+            let id = api.next_id;
+            api.next_id += 1;
+            api.pending.insert(id, (resolve, reject));
+            if let Some(c) = &api.client {
+                c.send(&ToWorker::Run {
+                    id,
+                    scenario: text.clone(),
+                    replace: false,
+                });
+            }
+        });
+    })
+}
+
+fn answer(message: FromWorker) {
+    let (id, outcome) = match message {
+        FromWorker::Done { id, report } => {
+            let json = serde_json::to_string(&report.summary).unwrap_or_default();
+            (
+                id,
+                js_sys::JSON::parse(&json).map_err(|_| error("cannot read the summary")),
+            )
+        }
+        FromWorker::Failed { id, message, .. } => (id, Err(error(&message))),
+        FromWorker::Ready | FromWorker::Progress { .. } => return,
+    };
+    let callbacks = API.with(|api| api.borrow_mut().pending.remove(&id));
+    if let Some((resolve, reject)) = callbacks {
+        let _ = match outcome {
+            Ok(summary) => resolve.call1(&JsValue::NULL, &summary),
+            Err(e) => reject.call1(&JsValue::NULL, &e),
+        };
+    }
+}

@@ -1,0 +1,686 @@
+//! The page: toolbar, controls, summary and figures (or, in embed mode, one figure and the
+//! controls the link names), wired to the worker, the URL and the browser history.
+
+use std::rc::Rc;
+
+use poolsim_scenario::Scenario;
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use crate::chart::{Chart, clock};
+use crate::charts::{self, ChartId, Instance, Limits, Run};
+use crate::client::Client;
+use crate::controls::{Controls, Edit};
+use crate::presets::{self, PRESETS};
+use crate::protocol::ToWorker;
+use crate::state::{Action, Origin, Page};
+use crate::summary::SummaryPanel;
+use crate::url::{self, Embed};
+use crate::{export, now_ms};
+
+fn location() -> (String, String) {
+    let loc = web_sys::window().map(|w| w.location());
+    let get = |f: fn(&web_sys::Location) -> Result<String, JsValue>| {
+        loc.as_ref().and_then(|l| f(l).ok()).unwrap_or_default()
+    };
+    (get(web_sys::Location::search), get(web_sys::Location::hash))
+}
+
+/// The page as the link describes it.
+fn initial() -> (Page, Option<Embed>) {
+    let (search, hash) = location();
+    let address = url::parse(&search, &hash);
+    let page = match address.scenario {
+        Some(Ok(value)) => Page::new(crate::form::normalized(&value), Origin::Load),
+        Some(Err(message)) => {
+            let mut page = Page::new(presets::default_scenario(), Origin::Load);
+            page.link_error = Some(message);
+            page
+        }
+        None => Page::new(presets::default_scenario(), Origin::Load),
+    };
+    (page, address.embed)
+}
+
+#[component]
+pub fn App() -> Html {
+    let start = use_memo((), |_| initial());
+    let embed = start.1.clone();
+    let page = {
+        let first = start.0.clone();
+        use_reducer(move || first)
+    };
+
+    // The worker, started once; its answers become actions.
+    let client = use_mut_ref(|| None::<Client>);
+    {
+        let client = client.clone();
+        let dispatcher = page.dispatcher();
+        use_effect_with((), move |_| {
+            let to_page = dispatcher.clone();
+            match Client::spawn(move |message| to_page.dispatch(Action::Worker(message))) {
+                Ok(c) => *client.borrow_mut() = Some(c),
+                Err(e) => dispatcher.dispatch(Action::Status(Some(e))),
+            }
+        });
+    }
+
+    // A new run: send it (replacing whatever the worker was doing).
+    let run_id = page.running.as_ref().map(|r| r.id);
+    {
+        let client = client.clone();
+        let scenario = page.scenario.clone();
+        use_effect_with(run_id, move |id| {
+            if let (Some(id), Some(c)) = (*id, client.borrow().as_ref()) {
+                c.send(&ToWorker::Run {
+                    id,
+                    scenario: scenario.to_string(),
+                    replace: true,
+                });
+            }
+        });
+    }
+    // The worker may start after the first run was decided: send it then.
+    {
+        let client = client.clone();
+        let scenario = page.scenario.clone();
+        let first = run_id;
+        let ready = client.borrow().is_some();
+        use_effect_with(ready, move |ready| {
+            if let (true, Some(id), Some(c)) = (*ready, first, client.borrow().as_ref()) {
+                c.send(&ToWorker::Run {
+                    id,
+                    scenario: scenario.to_string(),
+                    replace: true,
+                });
+            }
+        });
+    }
+
+    // The URL follows the scenario; back and forward bring scenarios back.
+    {
+        let origin = page.origin;
+        use_effect_with(page.scenario.clone(), move |scenario| {
+            write_history(scenario, origin)
+        });
+    }
+    {
+        let dispatcher = page.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = Closure::<dyn FnMut(web_sys::PopStateEvent)>::new(move |_| {
+                let (search, hash) = location();
+                match url::parse(&search, &hash).scenario {
+                    Some(Ok(scenario)) => dispatcher.dispatch(Action::Replace {
+                        scenario,
+                        origin: Origin::History,
+                    }),
+                    Some(Err(message)) => dispatcher.dispatch(Action::BadLink(message)),
+                    None => dispatcher.dispatch(Action::Replace {
+                        scenario: presets::default_scenario(),
+                        origin: Origin::History,
+                    }),
+                }
+            });
+            if let Some(w) = web_sys::window() {
+                let _ = w.add_event_listener_with_callback(
+                    "popstate",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            move || {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.remove_event_listener_with_callback(
+                        "popstate",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+
+    // Timings: the first chart of a control-started run is on screen once this render is.
+    {
+        let dispatcher = page.dispatcher();
+        let pending = page
+            .running
+            .as_ref()
+            .filter(|r| r.changed_ms.is_some() && r.first_chart_ms.is_none() && !r.live.is_empty())
+            .map(|r| r.id);
+        use_effect_with(pending, move |pending| {
+            if let Some(id) = *pending {
+                dispatcher.dispatch(Action::Drawn {
+                    id,
+                    at_ms: now_ms(),
+                });
+            }
+        });
+    }
+    crate::api::set_timings(&page.timings);
+
+    let on_edit = {
+        let dispatcher = page.dispatcher();
+        Callback::from(move |(path, value): Edit| {
+            dispatcher.dispatch(Action::Edit {
+                path,
+                value,
+                at_ms: now_ms(),
+            });
+        })
+    };
+
+    let state = if page.running.is_some() {
+        "running"
+    } else if !page.errors.is_empty() || page.run_error.is_some() {
+        "error"
+    } else if page.finished.is_some() {
+        "done"
+    } else {
+        "idle"
+    };
+    let digest = page
+        .finished
+        .as_ref()
+        .filter(|_| page.running.is_none())
+        .map(|f| f.report.summary.digest.clone());
+
+    if let Some(embed) = embed {
+        return html! {
+            <main id="poolsim" data-mode="embed" data-state={state} data-digest={digest}>
+                { figure(&page, embed.chart) }
+                if !embed.controls.is_empty() {
+                    <Controls scenario={page.scenario.clone()} errors={page.errors.clone()}
+                              on_edit={on_edit} only={Some(Rc::new(embed.controls.clone()))} />
+                }
+                { progress(&page) }
+                <p class="embed-footer"><a href={full_page_link(&page.scenario)} target="_blank" rel="noopener">
+                    {"Open in poolsim ↗"}</a></p>
+            </main>
+        };
+    }
+
+    html! {
+        <main id="poolsim" data-mode="full" data-state={state} data-digest={digest}>
+            <header class="top">
+                <h1>{"poolsim"}<span class="tagline">{" — database connection pools, simulated"}</span></h1>
+                <Toolbar page={page.clone()} />
+            </header>
+            { problems(&page) }
+            <div class="layout">
+                <aside class="side" aria-label="Scenario">
+                    { description(&page.scenario) }
+                    <Controls scenario={page.scenario.clone()} errors={page.errors.clone()} {on_edit} />
+                </aside>
+                <div class="results">
+                    { progress(&page) }
+                    if let Some(f) = &page.finished {
+                        <SummaryPanel report={f.report.clone()} updating={page.running.is_some()} />
+                    }
+                    { for ChartId::ALL.into_iter().map(|id| figure(&page, id)) }
+                </div>
+            </div>
+            <footer class="foot">
+                <p>{"Deterministic: the same scenario and seed give the same run here, in the "}
+                   <code>{"poolsim"}</code>{" command line and in tests. Everything runs in this page; nothing is sent anywhere."}</p>
+            </footer>
+        </main>
+    }
+}
+
+fn write_history(scenario: &Value, origin: Origin) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(history) = window.history() else {
+        return;
+    };
+    let (search, hash) = location();
+    let wanted = url::hash(scenario);
+    if hash == wanted {
+        return;
+    }
+    let path = window.location().pathname().unwrap_or_default();
+    let target = format!("{path}{search}{wanted}");
+    let _ = match origin {
+        Origin::History => Ok(()),
+        Origin::Load => history.replace_state_with_url(&JsValue::NULL, "", Some(&target)),
+        Origin::User => history.push_state_with_url(&JsValue::NULL, "", Some(&target)),
+    };
+}
+
+fn full_page_link(scenario: &Value) -> String {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    format!("{path}{}", url::hash(scenario))
+}
+
+fn description(scenario: &Value) -> Html {
+    let name = scenario.get("name").and_then(Value::as_str).unwrap_or("");
+    let text = scenario
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if name.is_empty() && text.is_empty() {
+        return Html::default();
+    }
+    html! {
+        <section class="about">
+            <h2>{name}</h2>
+            <p>{text}</p>
+        </section>
+    }
+}
+
+fn problems(page: &Page) -> Html {
+    if page.errors.is_empty() && page.link_error.is_none() && page.run_error.is_none() {
+        return Html::default();
+    }
+    let focus = |path: String| {
+        Callback::from(move |_: MouseEvent| {
+            let selector = format!("[name=\"{path}\"]");
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(&selector).ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        })
+    };
+    html! {
+        <section class="problems" role="alert" data-testid="problems">
+            if let Some(e) = &page.link_error { <p>{format!("This link could not be read: {e}. Showing the default scenario.")}</p> }
+            if let Some(e) = &page.run_error { <p>{format!("The run stopped: {e}")}</p> }
+            if !page.errors.is_empty() {
+                <p>{"The scenario cannot run until these are fixed (the last good run stays on screen):"}</p>
+                <ul>
+                    { for page.errors.iter().map(|e| html! {
+                        <li><button type="button" class="link" onclick={focus(e.path.clone())}>
+                            <code>{if e.path.is_empty() { "scenario".to_owned() } else { e.path.clone() }}</code>
+                        </button>{format!(": {}", e.message)}</li>
+                    }) }
+                </ul>
+            }
+        </section>
+    }
+}
+
+fn progress(page: &Page) -> Html {
+    let Some(r) = &page.running else {
+        return Html::default();
+    };
+    let total = r.config.duration_us as f64 / 1e6;
+    html! {
+        <div class="progress" role="status" data-testid="progress">
+            <progress value={format!("{:.3}", r.fraction)} max="1" aria-label="Simulation progress" />
+            <span>{format!("Simulating… {:.0}% ({} of {})", r.fraction * 100.0, clock(r.fraction * total), clock(total))}</span>
+        </div>
+    }
+}
+
+fn figure(page: &Page, id: ChartId) -> Html {
+    let Some((run, config)) = page.shown_run() else {
+        return html! { <figure class="chart-figure" data-chart={id.as_str()}><figcaption>{id.title()}</figcaption>
+        <p class="empty">{"Waiting for the first run…"}</p></figure> };
+    };
+    let baseline = page.baseline.as_ref().map(|b| b.run.clone());
+    html! {
+        <Figure {id} {run} {baseline} limits={Limits::of(&config)} scenario={Rc::new(config.scenario.clone())} />
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FigureProps {
+    id: ChartId,
+    run: Run,
+    baseline: Option<Run>,
+    limits: Limits,
+    scenario: Rc<Scenario>,
+}
+
+#[component]
+fn Figure(props: &FigureProps) -> Html {
+    let instance = use_state(|| Instance::All);
+    let svg = use_node_ref();
+    let id = props.id;
+    let instance_now = match *instance {
+        Instance::One(i) if i >= props.limits.instances as usize => Instance::All,
+        other => other,
+    };
+    let panels = Rc::new(charts::panels(
+        id,
+        &props.run,
+        props.baseline.as_ref(),
+        props.limits,
+        instance_now,
+    ));
+    let x = charts::x_axis(id, &props.run, props.baseline.as_ref());
+    let spans = Rc::new(if id == ChartId::Distribution {
+        Vec::new()
+    } else {
+        charts::spans(&props.scenario, &props.run)
+    });
+    let file = |ext: &str| {
+        let name: String = props
+            .scenario
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        format!(
+            "poolsim-{}-{}.{ext}",
+            if name.is_empty() { "run".into() } else { name },
+            id.as_str()
+        )
+    };
+    let save_svg = {
+        let svg = svg.clone();
+        let name = file("svg");
+        Callback::from(move |_: MouseEvent| {
+            if let Some(el) = svg.cast::<web_sys::Element>()
+                && let Err(e) =
+                    export::svg_text(&el).and_then(|t| export::download(&name, "image/svg+xml", &t))
+            {
+                web_sys::console::warn_1(&JsValue::from_str(&e));
+            }
+        })
+    };
+    let save_png = {
+        let svg = svg.clone();
+        let name = file("png");
+        Callback::from(move |_: MouseEvent| {
+            if let Some(el) = svg.cast::<web_sys::Element>()
+                && let Err(e) = export::save_png(&el, &name)
+            {
+                web_sys::console::warn_1(&JsValue::from_str(&e));
+            }
+        })
+    };
+    let on_instance = {
+        let instance = instance.clone();
+        Callback::from(move |e: Event| {
+            let v = e
+                .target_dyn_into::<HtmlSelectElement>()
+                .map(|s| s.value())
+                .unwrap_or_default();
+            instance.set(v.parse::<usize>().map_or(Instance::All, Instance::One));
+        })
+    };
+    let picker = (id == ChartId::Pool && props.limits.instances > 1).then(|| html! {
+        <select aria-label="Which pool" data-view="instance" onchange={on_instance}>
+            <option value="all" selected={instance_now == Instance::All}>{"all instances"}</option>
+            { for (0..props.limits.instances as usize).map(|i| html! {
+                <option value={i.to_string()} selected={instance_now == Instance::One(i)}>{format!("instance {}", i + 1)}</option>
+            }) }
+        </select>
+    });
+    html! {
+        <figure class="chart-figure" data-chart={id.as_str()}>
+            <figcaption>
+                <span class="title">{id.title()}</span>
+                { picker.unwrap_or_default() }
+                <span class="actions">
+                    <button type="button" data-action="save-svg" onclick={save_svg} title="Save as SVG">{"SVG"}</button>
+                    <button type="button" data-action="save-png" onclick={save_png} title="Save as PNG">{"PNG"}</button>
+                </span>
+            </figcaption>
+            <Chart title={id.title()} {panels} {x} {spans} svg_ref={svg} />
+        </figure>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ToolbarProps {
+    page: UseReducerHandle<Page>,
+}
+
+#[component]
+fn Toolbar(props: &ToolbarProps) -> Html {
+    let page = &props.page;
+    let preset = use_state(String::new);
+    let embed_open = use_state(|| false);
+    let theme = use_state(|| "auto".to_owned());
+
+    let on_preset = {
+        let dispatcher = page.dispatcher();
+        let preset = preset.clone();
+        Callback::from(move |e: Event| {
+            let id = e
+                .target_dyn_into::<HtmlSelectElement>()
+                .map(|s| s.value())
+                .unwrap_or_default();
+            if let Some(p) = presets::Preset::by_id(&id) {
+                preset.set(id);
+                dispatcher.dispatch(Action::Replace {
+                    scenario: p.scenario(),
+                    origin: Origin::User,
+                });
+            }
+        })
+    };
+    let status = |dispatcher: UseReducerDispatcher<Page>, text: String| {
+        dispatcher.dispatch(Action::Status(Some(text)));
+    };
+    let share = {
+        let dispatcher = page.dispatcher();
+        Callback::from(move |_: MouseEvent| {
+            let href = web_sys::window()
+                .and_then(|w| w.location().href().ok())
+                .unwrap_or_default();
+            let dispatcher = dispatcher.clone();
+            export::copy(&href, move |r| {
+                status(
+                    dispatcher,
+                    match r {
+                        Ok(()) => "Link copied".into(),
+                        Err(e) => {
+                            format!("Could not copy the link ({e}); copy it from the address bar")
+                        }
+                    },
+                );
+            });
+        })
+    };
+    let pin = {
+        let dispatcher = page.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Pin))
+    };
+    let unpin = {
+        let dispatcher = page.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::Unpin))
+    };
+    let export_json = {
+        let scenario = page.scenario.clone();
+        let dispatcher = page.dispatcher();
+        Callback::from(move |_: MouseEvent| {
+            let text = serde_json::to_string_pretty(&*scenario).unwrap_or_default();
+            if let Err(e) = export::download("scenario.json", "application/json", &text) {
+                status(dispatcher.clone(), e);
+            }
+        })
+    };
+    let export_csv = {
+        let finished = page.finished.clone();
+        let dispatcher = page.dispatcher();
+        Callback::from(move |_: MouseEvent| {
+            let Some(f) = &finished else { return };
+            let text = poolsim_engine::csv::series(&f.report.series);
+            if let Err(e) = export::download("poolsim-series.csv", "text/csv", &text) {
+                status(dispatcher.clone(), e);
+            }
+        })
+    };
+    let import = {
+        let dispatcher = page.dispatcher();
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target_dyn_into::<HtmlInputElement>() else {
+                return;
+            };
+            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                return;
+            };
+            let name = file.name();
+            let dispatcher = dispatcher.clone();
+            input.set_value("");
+            wasm_bindgen_futures::spawn_local(async move {
+                let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+                let text = text.ok().and_then(|t| t.as_string()).unwrap_or_default();
+                match serde_json::from_str::<Value>(&text) {
+                    Ok(scenario) => {
+                        dispatcher.dispatch(Action::Replace {
+                            scenario,
+                            origin: Origin::User,
+                        });
+                        status(dispatcher, format!("Imported {name}"));
+                    }
+                    Err(e) => status(dispatcher, format!("{name} is not JSON: {e}")),
+                }
+            });
+        })
+    };
+    let toggle_embed = {
+        let embed_open = embed_open.clone();
+        Callback::from(move |_: MouseEvent| embed_open.set(!*embed_open))
+    };
+    let toggle_theme = {
+        let theme = theme.clone();
+        Callback::from(move |_: MouseEvent| {
+            let next = match theme.as_str() {
+                "auto" => "dark",
+                "dark" => "light",
+                _ => "auto",
+            };
+            if let Some(root) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element())
+            {
+                let _ = root.set_attribute("data-theme", next);
+            }
+            theme.set(next.to_owned());
+        })
+    };
+    let pinned = page.baseline.is_some();
+    html! {
+        <div class="toolbar">
+            <select name="preset" aria-label="Preset scenario" onchange={on_preset}>
+                <option value="" selected={preset.is_empty()} disabled=true>{"Presets…"}</option>
+                { for PRESETS.iter().map(|p| html! {
+                    <option value={p.id} selected={*preset == p.id}>{p.label}</option>
+                }) }
+            </select>
+            <button type="button" data-action="share" onclick={share}>{"Share link"}</button>
+            if pinned {
+                <button type="button" data-action="unpin" onclick={unpin}>{"Unpin baseline"}</button>
+            } else {
+                <button type="button" data-action="pin" onclick={pin} disabled={page.finished.is_none()}
+                        title="Keep this run on the charts, dashed, to compare">{"Pin as baseline"}</button>
+            }
+            <label class="button">{"Import"}
+                <input type="file" name="import" accept=".json,application/json" onchange={import} class="visually-hidden" />
+            </label>
+            <button type="button" data-action="export-json" onclick={export_json}>{"Export JSON"}</button>
+            <button type="button" data-action="export-csv" onclick={export_csv} disabled={page.finished.is_none()}>{"Export CSV"}</button>
+            <button type="button" data-action="embed" onclick={toggle_embed} aria-expanded={embed_open.to_string()}>{"Embed"}</button>
+            <button type="button" data-action="theme" onclick={toggle_theme} title="Light, dark or as the system">{format!("Theme: {}", *theme)}</button>
+            if let Some(s) = &page.status { <span class="status" data-testid="status" role="status">{s.clone()}</span> }
+            if *embed_open { <EmbedPanel scenario={page.scenario.clone()} /> }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EmbedProps {
+    scenario: Rc<Value>,
+}
+
+/// Builds an iframe snippet for a docs page: which chart, which controls.
+#[component]
+fn EmbedPanel(props: &EmbedProps) -> Html {
+    let chart = use_state(|| ChartId::Pool);
+    let controls = use_state(|| "app.pool.max_size".to_owned());
+    let embed = Embed {
+        chart: *chart,
+        controls: controls
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    let base = web_sys::window()
+        .and_then(|w| {
+            let l = w.location();
+            Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+        })
+        .unwrap_or_default();
+    let src = format!(
+        "{base}{}{}",
+        url::embed_query(&embed),
+        url::hash(&props.scenario)
+    );
+    let snippet = format!(
+        "<iframe src=\"{}\" title=\"poolsim: {}\" width=\"100%\" height=\"520\" style=\"border:0\" loading=\"lazy\"></iframe>",
+        src.replace('"', "&quot;"),
+        chart.title()
+    );
+    let on_chart = {
+        let chart = chart.clone();
+        Callback::from(move |e: Event| {
+            let v = e
+                .target_dyn_into::<HtmlSelectElement>()
+                .map(|s| s.value())
+                .unwrap_or_default();
+            chart.set(ChartId::parse(&v).unwrap_or(ChartId::Pool));
+        })
+    };
+    let on_controls = {
+        let controls = controls.clone();
+        Callback::from(move |e: Event| {
+            let v = e
+                .target_dyn_into::<HtmlInputElement>()
+                .map(|i| i.value())
+                .unwrap_or_default();
+            controls.set(v);
+        })
+    };
+    let select_all = Callback::from(|e: FocusEvent| {
+        if let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() {
+            t.select();
+        }
+    });
+    let copied = use_state(|| false);
+    let copy = {
+        let snippet = snippet.clone();
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            let copied = copied.clone();
+            export::copy(&snippet, move |r| copied.set(r.is_ok()));
+        })
+    };
+    html! {
+        <section class="embed-panel" aria-label="Embed">
+            <label>{"Chart "}
+                <select name="embed-chart" onchange={on_chart}>
+                    { for ChartId::ALL.into_iter().map(|c| html! {
+                        <option value={c.as_str()} selected={*chart == c}>{c.title()}</option>
+                    }) }
+                </select>
+            </label>
+            <label>{"Controls (field paths, comma-separated) "}
+                <input type="text" name="embed-controls" value={(*controls).clone()} onchange={on_controls} />
+            </label>
+            <textarea name="embed-snippet" readonly=true rows="3" value={snippet} onfocus={select_all} />
+            <button type="button" data-action="copy-snippet" onclick={copy}>{if *copied { "Copied" } else { "Copy snippet" }}</button>
+            <a href={src} target="_blank" rel="noopener">{"Preview"}</a>
+        </section>
+    }
+}

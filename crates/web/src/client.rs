@@ -1,0 +1,106 @@
+//! The page's side of a simulation worker: spawns it, holds messages until it is ready, and
+//! hands each answer to a callback.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
+
+use crate::protocol::{FromWorker, ToWorker};
+
+/// The worker's script and module as Trunk writes them next to `index.html`.
+const SCRIPT: &str = "poolsim-worker.js";
+const MODULE: &str = "poolsim-worker_bg.wasm";
+
+pub struct Client {
+    worker: Worker,
+    /// Messages sent before the worker said it was ready (it would drop them).
+    waiting: Rc<RefCell<Option<Vec<String>>>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts a worker; `on_message` gets everything it sends back.
+    pub fn spawn(mut on_message: impl FnMut(FromWorker) + 'static) -> Result<Client, String> {
+        let worker =
+            new_worker().map_err(|e| format!("cannot start the simulation worker: {e:?}"))?;
+        let waiting: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
+        let handler = {
+            let worker = worker.clone();
+            let waiting = waiting.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                let Some(text) = event.data().as_string() else {
+                    return;
+                };
+                let Ok(message) = serde_json::from_str::<FromWorker>(&text) else {
+                    return;
+                };
+                if message == FromWorker::Ready {
+                    for queued in waiting.borrow_mut().take().unwrap_or_default() {
+                        let _ = worker.post_message(&JsValue::from_str(&queued));
+                    }
+                } else {
+                    on_message(message);
+                }
+            })
+        };
+        worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        Ok(Client {
+            worker,
+            waiting,
+            _on_message: handler,
+        })
+    }
+
+    pub fn send(&self, message: &ToWorker) {
+        let Ok(text) = serde_json::to_string(message) else {
+            return;
+        };
+        match self.waiting.borrow_mut().as_mut() {
+            Some(queue) => queue.push(text),
+            None => {
+                let _ = self.worker.post_message(&JsValue::from_str(&text));
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+/// A classic worker whose script loads the wasm-bindgen glue and module by absolute URL, so
+/// the page works under any sub-path.
+fn new_worker() -> Result<Worker, JsValue> {
+    let document = document()?;
+    let base = document.base_uri()?.unwrap_or_default();
+    let url = |file: &str| Url::new_with_base(file, &base).map(|u| u.href());
+    let source = format!(
+        "importScripts({script:?}); wasm_bindgen({module:?});",
+        script = url(SCRIPT)?,
+        module = url(MODULE)?,
+    );
+    let parts = js_sys::Array::of1(&JsValue::from_str(&source));
+    let options = BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let blob_url = Url::create_object_url_with_blob(&blob)?;
+    // Not revoked: the worker may fetch it after this returns; it is one small blob per worker.
+    Worker::new(&blob_url)
+}
+
+fn document() -> Result<web_sys::Document, JsValue> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))
+}

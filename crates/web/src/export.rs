@@ -1,0 +1,126 @@
+//! Files out of the page: downloads (scenario JSON, series CSV, chart SVG and PNG) and the
+//! clipboard. Failures come back as messages for the status line, never panics.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{
+    Blob, BlobPropertyBag, Element, HtmlAnchorElement, HtmlCanvasElement, HtmlImageElement, Url,
+};
+
+fn js_error(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// Offers `content` as a file download.
+pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(content));
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(js_error)?;
+    download_blob(filename, &blob)
+}
+
+fn download_blob(filename: &str, blob: &Blob) -> Result<(), String> {
+    let url = Url::create_object_url_with_blob(blob).map_err(js_error)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(js_error)?
+        .unchecked_into();
+    a.set_href(&url);
+    a.set_download(filename);
+    a.click();
+    // Revoked later: the download may start after this returns.
+    let revoke = Closure::once_into_js(move || {
+        let _ = Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+    }
+    Ok(())
+}
+
+/// A chart as a standalone SVG document (its styles carry light-theme fallbacks).
+pub fn svg_text(svg: &Element) -> Result<String, String> {
+    let serializer = web_sys::XmlSerializer::new().map_err(js_error)?;
+    let text = serializer.serialize_to_string(svg).map_err(js_error)?;
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{text}"
+    ))
+}
+
+/// Draws the chart's SVG onto a canvas at twice its size and downloads it as PNG.
+pub fn save_png(svg: &Element, filename: &str) -> Result<(), String> {
+    let text = svg_text(svg)?;
+    let view_box = svg.get_attribute("viewBox").unwrap_or_default();
+    let dims: Vec<f64> = view_box
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let (width, height) = match dims.as_slice() {
+        [_, _, w, h] => (*w, *h),
+        _ => (760.0, 400.0),
+    };
+    let url = format!(
+        "data:image/svg+xml;charset=utf-8,{}",
+        crate::url::encode(&text)
+    );
+    let image = HtmlImageElement::new().map_err(js_error)?;
+    let filename = filename.to_owned();
+    let loaded = image.clone();
+    let on_load = Closure::once_into_js(move || {
+        let result = (|| -> Result<(), String> {
+            let document = web_sys::window()
+                .and_then(|w| w.document())
+                .ok_or("no document")?;
+            let canvas: HtmlCanvasElement = document
+                .create_element("canvas")
+                .map_err(js_error)?
+                .unchecked_into();
+            let scale = 2.0;
+            canvas.set_width((width * scale) as u32);
+            canvas.set_height((height * scale) as u32);
+            let ctx: web_sys::CanvasRenderingContext2d = canvas
+                .get_context("2d")
+                .map_err(js_error)?
+                .ok_or("no 2d context")?
+                .unchecked_into();
+            ctx.scale(scale, scale).map_err(js_error)?;
+            ctx.draw_image_with_html_image_element(&loaded, 0.0, 0.0)
+                .map_err(js_error)?;
+            let data_url = canvas.to_data_url().map_err(js_error)?;
+            let a: HtmlAnchorElement = document
+                .create_element("a")
+                .map_err(js_error)?
+                .unchecked_into();
+            a.set_href(&data_url);
+            a.set_download(&filename);
+            a.click();
+            Ok(())
+        })();
+        if let Err(e) = result {
+            web_sys::console::warn_1(&JsValue::from_str(&format!("PNG export failed: {e}")));
+        }
+    });
+    image.set_onload(Some(on_load.unchecked_ref()));
+    image.set_src(&url);
+    Ok(())
+}
+
+/// Copies `text`; the promise's outcome is reported through `done`.
+pub fn copy(text: &str, done: impl FnOnce(Result<(), String>) + 'static) {
+    let Some(window) = web_sys::window() else {
+        done(Err("no window".into()));
+        return;
+    };
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::spawn_local(async move {
+        let result = wasm_bindgen_futures::JsFuture::from(promise).await;
+        done(result.map(|_| ()).map_err(js_error));
+    });
+}

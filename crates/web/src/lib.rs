@@ -1,0 +1,45 @@
+//! The poolsim page: a Yew app (`bin/app.rs`) and the web worker that runs simulations
+//! (`bin/worker.rs`), built by Trunk from the root `index.html`.
+//!
+//! The page holds the scenario as JSON (`state.rs`), draws its controls from a field table
+//! (`form.rs`, `controls.rs`), keeps it in the URL (`url.rs`), has the worker run it in slices
+//! (`protocol.rs`, `client.rs`, `worker.rs`) and draws the streamed series (`charts.rs` on
+//! `chart.rs`) and the finished summary (`summary.rs`, `verdict.rs`). `api.rs` is
+//! `window.poolsim`. Modules without DOM access are tested natively.
+
+pub mod api;
+pub mod app;
+pub mod chart;
+pub mod charts;
+pub mod client;
+pub mod controls;
+pub mod export;
+pub mod form;
+pub mod path;
+pub mod presets;
+pub mod protocol;
+pub mod state;
+pub mod summary;
+pub mod url;
+pub mod verdict;
+pub mod worker;
+
+/// `performance.now()` in the page; 0 outside a browser (native tests).
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+/// Starts the page: `window.poolsim`, then the app in `<body>`.
+pub fn start_page() {
+    api::install();
+    yew::Renderer::<app::App>::new().render();
+}

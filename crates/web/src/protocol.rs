@@ -1,0 +1,71 @@
+//! Messages between the page and its simulation worker, sent as JSON text.
+//!
+//! The page sends [`ToWorker::Run`]; the worker answers with [`FromWorker::Progress`] after
+//! each slice (the buckets closed since the last one) and one [`FromWorker::Done`] or
+//! [`FromWorker::Failed`]. A run with `replace` set cancels every run queued or running
+//! before it (the page's controls); others queue behind each other (`window.poolsim.run`).
+
+use poolsim_engine::{Report, Series};
+use poolsim_scenario::FieldError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    Run {
+        id: u64,
+        /// The scenario's JSON text.
+        scenario: String,
+        replace: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker has loaded and listens (messages sent before this are lost).
+    Ready,
+    Progress {
+        id: u64,
+        /// Share of the simulated duration done, 0 to 1.
+        fraction: f64,
+        events: u64,
+        /// Index of the first bucket in `series`.
+        from: usize,
+        series: Box<Series>,
+    },
+    Done {
+        id: u64,
+        report: Box<Report>,
+    },
+    Failed {
+        id: u64,
+        /// A bad scenario: every problem by field path.
+        errors: Vec<Problem>,
+        /// A run that stopped (an event budget, an overload): why.
+        message: String,
+    },
+}
+
+/// A [`FieldError`] that crosses the worker boundary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl From<FieldError> for Problem {
+    fn from(e: FieldError) -> Problem {
+        Problem {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
+impl FromWorker {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            // Reports are plain numbers and strings; fail loudly in the message, not a panic.
+            format!(r#"{{"Failed":{{"id":0,"errors":[],"message":"cannot encode: {e}"}}}}"#)
+        })
+    }
+}

@@ -1,0 +1,338 @@
+//! The page's state and its one reducer: every change (a control, a preset, an import, the
+//! browser's back button, an answer from the worker) is an [`Action`].
+
+use std::rc::Rc;
+
+use poolsim_engine::{Report, Series};
+use poolsim_scenario::Config;
+use serde_json::Value;
+use yew::Reducible;
+
+use crate::charts::{self, Run};
+use crate::path;
+use crate::protocol::{FromWorker, Problem};
+
+/// Where a new scenario came from: decides what happens to the browser history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The page opened: replace the current entry.
+    Load,
+    /// A control, a preset, an import: push a new entry.
+    User,
+    /// Back or forward: the entry is already there.
+    History,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// A control changed the field at `path` (`None` removes it).
+    Edit {
+        path: String,
+        value: Option<Value>,
+        at_ms: f64,
+    },
+    /// A whole scenario: a preset, an import, a link.
+    Replace {
+        scenario: Value,
+        origin: Origin,
+    },
+    /// The link's scenario could not be read at all.
+    BadLink(String),
+    Worker(FromWorker),
+    Pin,
+    Unpin,
+    Status(Option<String>),
+    /// The first chart of run `id` is on screen.
+    Drawn {
+        id: u64,
+        at_ms: f64,
+    },
+}
+
+/// A run the worker is doing now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Running {
+    pub id: u64,
+    pub config: Rc<Config>,
+    pub fraction: f64,
+    pub events: u64,
+    /// The buckets received so far.
+    pub live: Rc<Series>,
+    /// When the control that started it changed (`performance.now()`), for the timings.
+    pub changed_ms: Option<f64>,
+    pub first_chart_ms: Option<f64>,
+}
+
+/// A finished run and the scenario it ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finished {
+    pub report: Rc<Report>,
+    pub run: Run,
+    pub config: Rc<Config>,
+}
+
+/// One run started by a control, timed (`window.poolsim.timings()`).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Timing {
+    pub change_ms: f64,
+    pub first_chart_ms: Option<f64>,
+    pub done_ms: f64,
+    pub events: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    /// What the controls show and the URL holds (possibly invalid).
+    pub scenario: Rc<Value>,
+    /// Why `scenario` cannot run, by field path.
+    pub errors: Rc<Vec<Problem>>,
+    pub origin: Origin,
+    pub link_error: Option<String>,
+    pub running: Option<Running>,
+    pub finished: Option<Rc<Finished>>,
+    pub baseline: Option<Rc<Finished>>,
+    /// A run that stopped (event budget, overload).
+    pub run_error: Option<String>,
+    pub status: Option<String>,
+    pub next_id: u64,
+    /// Timings of control-started runs, newest last; the page copies them out.
+    pub timings: Vec<Timing>,
+}
+
+impl Page {
+    pub fn new(scenario: Value, origin: Origin) -> Page {
+        let mut page = Page {
+            scenario: Rc::new(Value::Null),
+            errors: Rc::default(),
+            origin,
+            link_error: None,
+            running: None,
+            finished: None,
+            baseline: None,
+            run_error: None,
+            status: None,
+            next_id: 1,
+            timings: Vec::new(),
+        };
+        page.set_scenario(scenario, origin, None);
+        page
+    }
+
+    /// Takes `scenario` as the document; starts a run when it is valid.
+    fn set_scenario(&mut self, scenario: Value, origin: Origin, changed_ms: Option<f64>) {
+        self.origin = origin;
+        match check(&scenario) {
+            Ok(config) => {
+                self.errors = Rc::default();
+                self.run_error = None;
+                let id = self.next_id;
+                self.next_id += 1;
+                self.running = Some(Running {
+                    id,
+                    config: Rc::new(config),
+                    fraction: 0.0,
+                    events: 0,
+                    live: Rc::default(),
+                    changed_ms,
+                    first_chart_ms: None,
+                });
+            }
+            Err(errors) => {
+                self.errors = Rc::new(errors);
+                self.running = None;
+            }
+        }
+        self.scenario = Rc::new(scenario);
+    }
+
+    /// The run the charts draw: the one streaming in, else the last finished.
+    pub fn shown_run(&self) -> Option<(Run, Rc<Config>)> {
+        if let Some(r) = &self.running
+            && (!r.live.is_empty() || self.finished.is_none())
+        {
+            let run = Run {
+                series: r.live.clone(),
+                duration_s: r.config.duration_us as f64 / 1e6,
+                distributions: None,
+                alerts: Vec::new(),
+            };
+            return Some((run, r.config.clone()));
+        }
+        self.finished
+            .as_ref()
+            .map(|f| (f.run.clone(), f.config.clone()))
+    }
+
+    fn on_worker(&mut self, message: FromWorker) {
+        match message {
+            FromWorker::Ready => {}
+            FromWorker::Progress {
+                id,
+                fraction,
+                events,
+                from,
+                series,
+            } => {
+                let Some(r) = self.running.as_mut().filter(|r| r.id == id) else {
+                    return;
+                };
+                r.fraction = fraction;
+                r.events = events;
+                if from == r.live.len() && !series.is_empty() {
+                    let live = Rc::make_mut(&mut r.live);
+                    live.bucket_s = series.bucket_s;
+                    live.append(&series);
+                }
+            }
+            FromWorker::Done { id, report } => {
+                let Some(r) = self.running.take_if(|r| r.id == id) else {
+                    return;
+                };
+                if let Some(changed) = r.changed_ms {
+                    self.timings.push(Timing {
+                        change_ms: changed,
+                        first_chart_ms: r.first_chart_ms,
+                        done_ms: crate::now_ms(),
+                        events: report.summary.events,
+                    });
+                }
+                let run = charts::Run::finished(&report);
+                self.finished = Some(Rc::new(Finished {
+                    report: Rc::from(report),
+                    run,
+                    config: r.config,
+                }));
+            }
+            FromWorker::Failed {
+                id,
+                errors,
+                message,
+            } => {
+                if self.running.take_if(|r| r.id == id).is_none() {
+                    return;
+                }
+                if errors.is_empty() {
+                    self.run_error = Some(message);
+                } else {
+                    self.errors = Rc::new(errors);
+                }
+            }
+        }
+    }
+}
+
+/// Validates a scenario's JSON: the config to run, or every problem by path.
+pub fn check(scenario: &Value) -> Result<Config, Vec<Problem>> {
+    let parsed = poolsim_scenario::from_value(scenario.clone()).map_err(|e| {
+        e.fields()
+            .into_iter()
+            .map(Problem::from)
+            .collect::<Vec<_>>()
+    })?;
+    parsed
+        .validate()
+        .map_err(|errors| errors.into_iter().map(Problem::from).collect())
+}
+
+impl Reducible for Page {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut page = (*self).clone();
+        match action {
+            Action::Edit { path, value, at_ms } => {
+                let mut scenario = (*page.scenario).clone();
+                if !path::set(&mut scenario, &path, value) {
+                    return self;
+                }
+                page.link_error = None;
+                page.set_scenario(scenario, Origin::User, Some(at_ms));
+            }
+            Action::Replace { scenario, origin } => {
+                page.link_error = None;
+                page.set_scenario(crate::form::normalized(&scenario), origin, None);
+            }
+            Action::BadLink(message) => page.link_error = Some(message),
+            Action::Worker(message) => page.on_worker(message),
+            Action::Pin => page.baseline = page.finished.clone(),
+            Action::Unpin => page.baseline = None,
+            Action::Status(status) => page.status = status,
+            Action::Drawn { id, at_ms } => match page.running.as_mut() {
+                Some(r) if r.id == id && r.first_chart_ms.is_none() => {
+                    r.first_chart_ms = Some(at_ms)
+                }
+                _ => return self,
+            },
+        }
+        Rc::new(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn page() -> Page {
+        Page::new(crate::presets::default_scenario(), Origin::Load)
+    }
+
+    #[test]
+    fn an_edit_starts_a_new_run_and_a_bad_value_keeps_the_last_report() {
+        let p = Rc::new(page());
+        let first = p.running.as_ref().unwrap().id;
+        let p = p.reduce(Action::Edit {
+            path: "app.pool.max_size".into(),
+            value: Some(json!(5)),
+            at_ms: 1.0,
+        });
+        let second = p.running.as_ref().unwrap().id;
+        assert!(second > first);
+        assert_eq!(p.origin, Origin::User);
+
+        let config = p.running.as_ref().unwrap().config.clone();
+        let report = poolsim_engine::run(&short(&config)).unwrap();
+        let p = p.reduce(Action::Worker(FromWorker::Done {
+            id: second,
+            report: Box::new(report),
+        }));
+        assert!(p.running.is_none() && p.finished.is_some());
+        assert_eq!(p.timings.len(), 1);
+
+        let p = p.reduce(Action::Edit {
+            path: "app.pool.max_size".into(),
+            value: Some(json!(0)),
+            at_ms: 2.0,
+        });
+        assert!(p.running.is_none());
+        assert_eq!(p.errors[0].path, "app.pool.max_size");
+        assert!(p.finished.is_some(), "the last good run stays on screen");
+    }
+
+    #[test]
+    fn answers_for_a_replaced_run_are_ignored() {
+        let p = Rc::new(page());
+        let old = p.running.as_ref().unwrap().id;
+        let p = p.reduce(Action::Edit {
+            path: "seed".into(),
+            value: Some(json!(2)),
+            at_ms: 0.0,
+        });
+        let stale = FromWorker::Progress {
+            id: old,
+            fraction: 0.5,
+            events: 10,
+            from: 0,
+            series: Box::default(),
+        };
+        let p2 = p.clone().reduce(Action::Worker(stale));
+        assert_eq!(p2.running, p.running);
+    }
+
+    fn short(config: &Config) -> Config {
+        let mut s = config.scenario.clone();
+        s.duration = "20s".parse().unwrap();
+        s.warmup = "0s".parse().unwrap();
+        s.validate().unwrap()
+    }
+}

@@ -1,0 +1,189 @@
+//! The summary panel's one-word answer and its reason, from a finished run.
+
+use poolsim_engine::Summary;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Healthy,
+    Saturated,
+    Exhausted,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Healthy => "healthy",
+            Level::Saturated => "saturated",
+            Level::Exhausted => "exhausted",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub level: Level,
+    pub reason: String,
+    /// A risk the run did not hit (pools that together over-ask the database).
+    pub warning: Option<String>,
+}
+
+/// Failing requests above this share: exhausted.
+const EXHAUSTED_FAILURES: f64 = 0.01;
+/// Pool use above this, or most acquisitions waiting: saturated.
+const SATURATED_UTILIZATION: f64 = 0.85;
+const SATURATED_WAITED: f64 = 0.5;
+const SATURATED_CPU: f64 = 0.85;
+
+pub fn verdict(s: &Summary) -> Verdict {
+    let r = &s.requests;
+    let failed_share = if r.arrived > 0 {
+        r.failed as f64 / r.arrived as f64
+    } else {
+        0.0
+    };
+    let f = &r.failures;
+    let causes = [
+        (
+            f.db_refused,
+            "the database refused connections (\"too many clients\")",
+        ),
+        (
+            f.pool_timeout,
+            "requests waited longer than connection_timeout for a connection",
+        ),
+        (f.client_timeout, "clients gave up (request_timeout)"),
+        (f.statement_timeout, "queries ran past statement_timeout"),
+        (f.outage, "the database was unreachable"),
+        (f.unavailable, "no app instance was up"),
+    ];
+    let (top, cause) = causes
+        .iter()
+        .copied()
+        .max_by_key(|(n, _)| *n)
+        .unwrap_or((0, ""));
+    let t = &s.theory;
+    let warning = t.oversubscribed.then(|| {
+        format!(
+            "The pools together may open {} connections; the database allows {}. A restart or \
+             a failover can leave instances with none.",
+            t.pool_capacity, t.db_usable_connections
+        )
+    });
+    let percent = |x: f64| format!("{:.1}%", x * 100.0);
+
+    if failed_share >= EXHAUSTED_FAILURES {
+        let share_of_failures = top as f64 / r.failed.max(1) as f64;
+        return Verdict {
+            level: Level::Exhausted,
+            reason: format!(
+                "{} of requests failed; {} of those because {cause}.",
+                percent(failed_share),
+                percent(share_of_failures)
+            ),
+            warning,
+        };
+    }
+    let w = &s.pool_wait_ms;
+    let saturation = [
+        (
+            s.pool.utilization >= SATURATED_UTILIZATION,
+            format!(
+                "the pools are {} busy on average",
+                percent(s.pool.utilization)
+            ),
+        ),
+        (
+            w.waited_fraction >= SATURATED_WAITED,
+            format!(
+                "{} of requests waited for a connection",
+                percent(w.waited_fraction)
+            ),
+        ),
+        (
+            s.db.cpu_utilization >= SATURATED_CPU,
+            format!(
+                "the database's CPU is {} busy",
+                percent(s.db.cpu_utilization)
+            ),
+        ),
+        (
+            r.failed > 0,
+            format!("{} requests failed ({})", r.failed, percent(failed_share)),
+        ),
+    ];
+    let reasons: Vec<String> = saturation
+        .into_iter()
+        .filter_map(|(hit, why)| hit.then_some(why))
+        .collect();
+    if !reasons.is_empty() {
+        return Verdict {
+            level: Level::Saturated,
+            reason: format!(
+                "{}; p99 pool wait {:.1} ms.",
+                capitalise(&reasons.join(", ")),
+                w.p99
+            ),
+            warning,
+        };
+    }
+    Verdict {
+        level: Level::Healthy,
+        reason: format!(
+            "No failures; pools {} busy, p99 pool wait {:.1} ms, p99 latency {:.1} ms.",
+            percent(s.pool.utilization),
+            w.p99,
+            s.latency_ms.p99
+        ),
+        warning,
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(json: &str) -> Summary {
+        let mut scenario = poolsim_scenario::parse(json).unwrap();
+        if scenario.duration > "10m".parse().unwrap() {
+            scenario.duration = "10m".parse().unwrap();
+        }
+        poolsim_engine::run(&scenario.validate().unwrap())
+            .unwrap()
+            .summary
+    }
+
+    #[test]
+    fn the_examples_get_the_verdicts_their_stories_tell() {
+        let healthy = verdict(&run(include_str!("../../../tests/scenarios/default.json")));
+        assert_eq!(healthy.level, Level::Healthy, "{healthy:?}");
+        assert_eq!(healthy.warning, None);
+
+        let outage = verdict(&run(include_str!("../../../tests/scenarios/outage.json")));
+        assert_eq!(outage.level, Level::Exhausted, "{outage:?}");
+        assert!(outage.reason.contains("too many clients"), "{outage:?}");
+        assert!(outage.warning.unwrap().contains("960"));
+
+        let leak = verdict(&run(include_str!("../../../tests/scenarios/leak.json")));
+        assert_eq!(leak.level, Level::Exhausted, "{leak:?}");
+    }
+
+    #[test]
+    fn a_busy_pool_without_failures_is_saturated() {
+        let summary = run(
+            r#"{"duration": "2m", "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 450},
+                "transaction": {"query_time": {"kind": "exponential", "mean": "20ms"}}},
+                "app": {"pool": {"max_size": 10}}}"#,
+        );
+        let v = verdict(&summary);
+        assert_eq!(v.level, Level::Saturated, "{v:?}");
+        assert!(v.reason.starts_with("The pools are"), "{v:?}");
+    }
+}

@@ -1,0 +1,154 @@
+//! Components in a real browser (headless Chromium through wasm-bindgen-test-runner and
+//! chromedriver): the chart draws its lines, limits and fault windows; a control shows the
+//! validation message at its field; the URL round-trips a scenario through `location`.
+#![cfg(target_arch = "wasm32")]
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use poolsim_web::chart::{Chart, Line, Panel, RefLine, Span, XAxis};
+use poolsim_web::controls::Controls;
+use poolsim_web::protocol::Problem;
+use wasm_bindgen_test::*;
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn mount() -> web_sys::Element {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    host
+}
+
+/// Yew renders on the next turn of the event loop.
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+}
+
+#[derive(Properties, PartialEq)]
+struct ChartHost {
+    panels: Rc<Vec<Panel>>,
+}
+
+#[component]
+fn OneChart(props: &ChartHost) -> Html {
+    let spans = Rc::new(vec![Span {
+        from: 20.0,
+        to: 30.0,
+        label: "db outage".into(),
+        alert: false,
+    }]);
+    html! { <Chart title="Pool" panels={props.panels.clone()} x={XAxis::Time { max: 60.0 }} {spans} /> }
+}
+
+#[wasm_bindgen_test]
+async fn a_chart_draws_lines_limits_and_fault_windows() {
+    let host = mount();
+    let xs: Rc<[f64]> = (0..60).map(f64::from).collect();
+    let ys: Rc<[f64]> = (0..60)
+        .map(|i| if i == 30 { f64::NAN } else { f64::from(i % 7) })
+        .collect();
+    let panels = Rc::new(vec![Panel {
+        unit: "connections",
+        lines: vec![Line {
+            label: "active".into(),
+            key: "active",
+            color: "#000",
+            xs,
+            ys,
+            baseline: false,
+        }],
+        refs: vec![RefLine {
+            label: "max_size total 10".into(),
+            y: 10.0,
+        }],
+        log: false,
+    }]);
+    yew::Renderer::<OneChart>::with_root_and_props(host.clone(), ChartHost { panels }).render();
+    settle().await;
+    let path = host
+        .query_selector("path[data-series=active]")
+        .unwrap()
+        .expect("a line");
+    let d = path.get_attribute("d").unwrap();
+    assert_eq!(
+        d.matches('M').count(),
+        2,
+        "the gap at 30 s splits the line: {d}"
+    );
+    assert!(
+        host.query_selector("[data-ref]").unwrap().is_some(),
+        "the limit is drawn"
+    );
+    assert!(
+        host.query_selector("[data-mark=fault]").unwrap().is_some(),
+        "the fault window is shaded"
+    );
+    let label = host
+        .query_selector("svg")
+        .unwrap()
+        .unwrap()
+        .get_attribute("aria-label")
+        .unwrap();
+    assert!(
+        label.contains("active: last 3, highest 6 connections"),
+        "{label}"
+    );
+}
+
+#[derive(Properties, PartialEq)]
+struct ControlsHost {
+    errors: Rc<Vec<Problem>>,
+}
+
+#[component]
+fn Form(props: &ControlsHost) -> Html {
+    let scenario = Rc::new(poolsim_web::presets::default_scenario());
+    html! { <Controls {scenario} errors={props.errors.clone()} on_edit={Callback::noop()} /> }
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_value_shows_its_message_at_the_field() {
+    let host = mount();
+    let errors = Rc::new(vec![Problem {
+        path: "app.pool.max_size".into(),
+        message: "must be at least 1".into(),
+    }]);
+    yew::Renderer::<Form>::with_root_and_props(host.clone(), ControlsHost { errors }).render();
+    settle().await;
+    let input = host
+        .query_selector("input[name='app.pool.max_size']")
+        .unwrap()
+        .expect("the control");
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    let message = host
+        .query_selector("[data-error-for='app.pool.max_size']")
+        .unwrap()
+        .unwrap();
+    assert_eq!(message.text_content().unwrap().trim(), "must be at least 1");
+    assert!(!message.has_attribute("hidden"));
+    // Every plain field of the format has its control, by path.
+    for field in poolsim_web::form::GROUPS.iter().flat_map(|g| g.fields) {
+        let path = field.path;
+        let selector = match field.kind {
+            poolsim_web::form::Kind::Dist => format!("[name='{path}.kind']"),
+            _ => format!("[name='{path}']"),
+        };
+        assert!(
+            host.query_selector(&selector).unwrap().is_some(),
+            "no control named {path}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_scenario_round_trips_through_the_address_bar() {
+    let window = web_sys::window().unwrap();
+    let scenario = serde_json::json!({"name": "50% & more #1", "app": {"pool": {"max_size": 7}}});
+    let hash = poolsim_web::url::hash(&scenario);
+    window.location().set_hash(&hash).unwrap();
+    let read = window.location().hash().unwrap();
+    let address = poolsim_web::url::parse("", &read);
+    assert_eq!(address.scenario, Some(Ok(scenario)));
+}

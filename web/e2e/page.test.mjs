@@ -1,0 +1,468 @@
+// Browser tests of the built page against web/CONTRACT.md.
+//
+//   npm run e2e                      (after `trunk build --release`)
+//   POOLSIM_DIST=... POOLSIM_CHROMIUM=... POOLSIM_CLI=... npm run e2e
+//
+// One Chromium for the file; a shared page for the tests that only change controls, fresh pages
+// where a test needs a clean history or URL.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  ROOT,
+  ROOT_SEL,
+  CHARTS,
+  launch,
+  openPage,
+  serveDist,
+  waitDone,
+  watchRuns,
+  waitNewRun,
+  setControl,
+  scenarioUrl,
+} from './browser.mjs';
+
+const CLI = process.env.POOLSIM_CLI ?? resolve(ROOT, 'target/release/poolsim');
+const SCENARIOS = resolve(ROOT, 'tests/scenarios');
+const SCREENSHOTS = resolve(ROOT, 'target/screenshots');
+const POOL = 'app.pool.max_size';
+const PRESETS = [
+  'baseline',
+  'outage',
+  'outage-fix',
+  'failover',
+  'rolling-restart',
+  'retry-storm',
+  'leak',
+  'slow-queries',
+];
+const VERDICTS = ['healthy', 'saturated', 'exhausted'];
+const RUN_TIMEOUT = 60_000; // one run; the longest presets simulate 30 min of a 12-instance fleet
+const TEST_TIMEOUT = { timeout: 180_000 };
+
+let browser;
+let server;
+let shared; // {page, log, problems, close} reused by the control tests
+const opened = [];
+const cliCache = new Map();
+
+async function scenario(name) {
+  return JSON.parse(await readFile(join(SCENARIOS, `${name}.json`), 'utf8'));
+}
+
+/** The native CLI's `--format json` summary of a scenario file (cached). */
+function cliSummary(name) {
+  if (!cliCache.has(name)) {
+    const file = join(SCENARIOS, `${name}.json`);
+    cliCache.set(
+      name,
+      new Promise((ok, fail) => {
+        if (!existsSync(CLI)) {
+          return fail(new Error(`native CLI not found at ${CLI} (cargo build --release, or set POOLSIM_CLI)`));
+        }
+        execFile(CLI, ['run', file, '--format', 'json'], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+          if (err) return fail(new Error(`${CLI} run ${file} failed: ${err.message}\n${stderr}`));
+          ok(JSON.parse(stdout));
+        });
+      }),
+    );
+    cliCache.get(name).catch(() => {}); // reported when awaited
+  }
+  return cliCache.get(name);
+}
+
+async function fresh(opts) {
+  const p = await openPage(browser, opts);
+  opened.push(p);
+  return p;
+}
+
+async function sharedPage() {
+  if (!shared) {
+    shared = await fresh();
+    await shared.page.goto(server.url);
+    await waitDone(shared.page, { timeout: RUN_TIMEOUT, what: 'first run of the page' });
+  }
+  return shared.page;
+}
+
+async function verdict(page) {
+  return page
+    .locator('[data-testid="verdict"]')
+    .first()
+    .getAttribute('data-verdict', { timeout: 5_000 })
+    .catch(() => null);
+}
+
+async function digest(page) {
+  return page.$eval(ROOT_SEL, (m) => m.getAttribute('data-digest'));
+}
+
+/** Map "chart/series" -> path d, for every line of every chart. */
+async function chartPaths(page) {
+  const pairs = await page.$$eval('figure[data-chart] path[data-series]', (paths) =>
+    paths.map((p) => [
+      `${p.closest('figure').getAttribute('data-chart')}/${p.getAttribute('data-series')}` +
+        (p.hasAttribute('data-baseline') ? '/baseline' : ''),
+      p.getAttribute('d') ?? '',
+    ]),
+  );
+  return new Map(pairs);
+}
+
+/** Assert the five charts are there, each with one svg and at least one non-empty line. */
+async function assertCharts(page, when) {
+  const info = await page.$$eval('figure[data-chart]', (figs) =>
+    figs.map((f) => ({
+      chart: f.getAttribute('data-chart'),
+      svgs: f.querySelectorAll('svg').length,
+      lines: [...f.querySelectorAll('path[data-series]')].filter((p) => (p.getAttribute('d') ?? '').trim().length > 1)
+        .length,
+      saveSvg: f.querySelectorAll('[data-action="save-svg"]').length,
+      savePng: f.querySelectorAll('[data-action="save-png"]').length,
+    })),
+  );
+  for (const chart of CHARTS) {
+    const figs = info.filter((i) => i.chart === chart);
+    assert.equal(figs.length, 1, `${when}: expected one figure[data-chart="${chart}"], found ${figs.length}`);
+    const [f] = figs;
+    assert.equal(f.svgs, 1, `${when}: figure[data-chart="${chart}"] should hold exactly one <svg>, has ${f.svgs}`);
+    assert.ok(f.lines > 0, `${when}: figure[data-chart="${chart}"] has no path[data-series] with a non-empty d`);
+  }
+  return info;
+}
+
+function hashScenario(url) {
+  const hash = new URL(url).hash;
+  assert.ok(hash.startsWith('#s='), `the URL should hold the scenario in its hash (#s=...), got ${url}`);
+  return JSON.parse(decodeURIComponent(hash.slice(3)));
+}
+
+async function nextFrames(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+before(async () => {
+  // Start the CLI runs early; they overlap with the browser work.
+  cliSummary('default');
+  cliSummary('outage');
+  server = await serveDist('/poolsim/');
+  browser = await launch();
+});
+
+after(async () => {
+  for (const p of opened) await p.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await server?.close().catch(() => {});
+});
+
+test('loads under the sub-path, runs, draws five charts and a verdict, without errors or network', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const response = await p.page.goto(server.url);
+  assert.equal(response?.status(), 200, `GET ${server.url} should be 200, was ${response?.status()}`);
+  await waitDone(p.page, { timeout: RUN_TIMEOUT, what: 'first run of the page' });
+
+  const mode = await p.page.$eval(ROOT_SEL, (m) => m.getAttribute('data-mode'));
+  assert.equal(mode, 'full', `main#poolsim should have data-mode="full" without ?embed, got ${mode}`);
+  const d = await digest(p.page);
+  assert.match(d ?? '', /^[0-9a-f]+$/i, `data-digest should be hex when done, got ${JSON.stringify(d)}`);
+
+  const info = await assertCharts(p.page, 'after the first run');
+  for (const f of info) {
+    assert.ok(f.saveSvg >= 1 && f.savePng >= 1, `figure[data-chart="${f.chart}"] lacks save-svg/save-png buttons`);
+  }
+  const v = await verdict(p.page);
+  assert.ok(VERDICTS.includes(v), `[data-testid="verdict"] should have data-verdict in ${VERDICTS}, got ${v}`);
+  for (const id of ['summary', 'theory']) {
+    const n = await p.page.locator(`[data-testid="${id}"]`).count();
+    assert.ok(n >= 1, `[data-testid="${id}"] is missing`);
+  }
+  await p.page.waitForTimeout(300); // late console errors / requests
+  // Console errors, page errors, failed requests, HTTP errors, off-host requests: all must be empty.
+  assert.equal(p.problems(), '', `the page should load without errors and without network:\n${p.problems()}`);
+
+  shared ??= p; // reuse this page for the control tests
+});
+
+test('changing the pool size to 2 changes the verdict and the charts, and back', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  const input = page.locator(`input[name="${POOL}"]`);
+  assert.equal(await input.count(), 1, `expected one input[name="${POOL}"]`);
+  const original = await input.inputValue();
+  assert.notEqual(original, '2', 'the default pool size is already 2; this test needs another default');
+  const v0 = await verdict(page);
+  const d0 = await digest(page);
+  const paths0 = await chartPaths(page);
+
+  const d1 = await setControl(page, POOL, 2, { timeout: RUN_TIMEOUT });
+  const v1 = await verdict(page);
+  const summary = await page.locator('[data-testid="summary"]').first().innerText().catch(() => '');
+  assert.ok(
+    v1 === 'saturated' || v1 === 'exhausted',
+    `with ${POOL}=2 the verdict should be saturated or exhausted, got ${v1} (was ${v0} at ${original}).\n` +
+      `summary: ${summary.slice(0, 400)}`,
+  );
+  assert.notEqual(d1, d0, 'the digest did not change with the pool size');
+  const paths1 = await chartPaths(page);
+  const changed = [...paths1].filter(([k, d]) => paths0.get(k) !== d).map(([k]) => k);
+  assert.ok(changed.length > 0, 'no chart path d changed after the pool size changed');
+
+  const d2 = await setControl(page, POOL, original, { timeout: RUN_TIMEOUT });
+  assert.equal(await verdict(page), v0, `back at ${POOL}=${original} the verdict should be ${v0} again`);
+  assert.equal(d2, d0, `back at ${POOL}=${original} the run should be identical (same data-digest)`);
+  assert.equal(shared.log.pageErrors.length, 0, `page errors:\n  ${shared.log.pageErrors.join('\n  ')}`);
+});
+
+test('a bad value shows an error at the field and keeps the last good run', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  const input = page.locator(`input[name="${POOL}"]`);
+  const original = await input.inputValue();
+  const d0 = await digest(page);
+
+  await setControl(page, POOL, 0, { wait: false });
+  const err = page.locator(`[data-error-for="${POOL}"]`).first();
+  await err.waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {
+    throw new Error(`[data-error-for="${POOL}"] did not become visible after ${POOL}=0`);
+  });
+  const text = await err.innerText();
+  assert.match(text, /at least 1/, `the error for ${POOL}=0 should say "at least 1", got ${JSON.stringify(text)}`);
+  assert.equal(await input.getAttribute('aria-invalid'), 'true', `input[name="${POOL}"] should have aria-invalid="true"`);
+  await page.waitForTimeout(300); // a wrongly started run would have begun by now
+  await assertCharts(page, `with ${POOL}=0`);
+  assert.equal(await digest(page), d0, 'a bad value should keep the last good run (data-digest changed)');
+
+  // Fix it again: the error goes away.
+  await setControl(page, POOL, original, { wait: false });
+  await err.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {
+    throw new Error(`[data-error-for="${POOL}"] is still visible after restoring ${POOL}=${original}`);
+  });
+  assert.notEqual(await input.getAttribute('aria-invalid'), 'true', 'aria-invalid should be cleared after a good value');
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'after restoring the value' });
+  assert.equal(shared.log.pageErrors.length, 0, `page errors:\n  ${shared.log.pageErrors.join('\n  ')}`);
+});
+
+test('pin keeps the run as a baseline drawn beside the next run', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  const input = page.locator(`input[name="${POOL}"]`);
+  const v = await input.inputValue();
+  await page.locator('[data-action="pin"]').first().click();
+  await setControl(page, POOL, v === '7' ? '8' : '7', { timeout: RUN_TIMEOUT });
+  const n = await page.locator('path[data-baseline]').count();
+  assert.ok(n > 0, 'after pin and a change, the charts should draw path[data-baseline]');
+
+  const unpin = page.locator('[data-action="unpin"]').first();
+  if (await unpin.count()) {
+    await unpin.click();
+    await page
+      .waitForFunction(() => document.querySelectorAll('path[data-baseline]').length === 0, null, { timeout: 10_000 })
+      .catch(() => {
+        throw new Error('after unpin the charts still draw path[data-baseline]');
+      });
+  }
+  assert.equal(shared.log.pageErrors.length, 0, `page errors:\n  ${shared.log.pageErrors.join('\n  ')}`);
+});
+
+test('a bad scenario in the URL hash shows a message, never a blank page', TEST_TIMEOUT, async () => {
+  const zero = await scenario('default');
+  zero.app.pool.max_size = 0;
+  const unknown = await scenario('default');
+  unknown.app.pool.bogus_field = 1;
+  const cases = [
+    { label: `${POOL}=0`, scenario: zero, expect: /at least 1/ },
+    { label: 'an unknown field app.pool.bogus_field', scenario: unknown, expect: /bogus_field/ },
+  ];
+  for (const c of cases) {
+    const p = await fresh();
+    await p.page.goto(scenarioUrl(server.url, c.scenario));
+    await p.page.waitForSelector(ROOT_SEL, { state: 'attached', timeout: 30_000 }).catch(() => {
+      throw new Error(`with ${c.label} in the hash the page has no main#poolsim`);
+    });
+    const shown = await p.page
+      .waitForFunction((re) => new RegExp(re).test(document.body.innerText), c.expect.source, { timeout: 20_000 })
+      .then(() => true)
+      .catch(() => false);
+    const mainText = (await p.page.$eval(ROOT_SEL, (m) => m.innerText).catch(() => '')).trim();
+    assert.ok(mainText.length > 0, `with ${c.label} in the hash main#poolsim is blank`);
+    assert.ok(
+      shown,
+      `with ${c.label} in the hash the page should show a message matching ${c.expect} (at the field or in ` +
+        `an error panel); main#poolsim shows: ${JSON.stringify(mainText.slice(0, 300))}`,
+    );
+    assert.equal(p.log.pageErrors.length, 0, `page errors with ${c.label}:\n  ${p.log.pageErrors.join('\n  ')}`);
+    assert.equal(p.log.blocked.length, 0, `off-host requests:\n  ${p.log.blocked.join('\n  ')}`);
+    await p.close();
+  }
+});
+
+test('the URL hash holds the scenario: reload gives the same run; back and forward restore it', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(server.url);
+  const d0 = await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
+  const input = page.locator(`input[name="${POOL}"]`);
+  const v0 = await input.inputValue();
+  const v1 = v0 === '5' ? '6' : '5';
+
+  const d1 = await setControl(page, POOL, v1, { timeout: RUN_TIMEOUT });
+  const url = page.url();
+  const s = hashScenario(url);
+  assert.equal(
+    Number(s?.app?.pool?.max_size),
+    Number(v1),
+    `the scenario in the hash should have app.pool.max_size=${v1}, has ${s?.app?.pool?.max_size}`,
+  );
+
+  const q = await fresh();
+  await q.page.goto(url);
+  const dq = await waitDone(q.page, { timeout: RUN_TIMEOUT, what: 'the reloaded URL' });
+  assert.equal(await q.page.locator(`input[name="${POOL}"]`).inputValue(), v1, `the reloaded URL should show ${POOL}=${v1}`);
+  assert.equal(dq, d1, 'the reloaded URL should give the same run (data-digest)');
+  assert.equal(q.log.pageErrors.length, 0, `page errors:\n  ${q.log.pageErrors.join('\n  ')}`);
+  await q.close();
+
+  await watchRuns(page);
+  await page.goBack({ waitUntil: 'commit' });
+  await page
+    .waitForFunction(([name, v]) => document.querySelector(`input[name="${name}"]`)?.value === v, [POOL, v0], { timeout: 10_000 })
+    .catch(async () => {
+      throw new Error(`history back should restore ${POOL}=${v0}, shows ${await input.inputValue()} (URL ${page.url()})`);
+    });
+  const db = await waitNewRun(page, { timeout: RUN_TIMEOUT, what: 'after history back' });
+  assert.equal(db, d0, 'history back should rerun the previous scenario (same data-digest as before the change)');
+
+  await watchRuns(page);
+  await page.goForward({ waitUntil: 'commit' });
+  const df = await waitNewRun(page, { timeout: RUN_TIMEOUT, what: 'after history forward' });
+  assert.equal(await input.inputValue(), v1, `history forward should restore ${POOL}=${v1}`);
+  assert.equal(df, d1, 'history forward should rerun the changed scenario');
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});
+
+test('presets: each runs and is screenshotted; the outage is "exhausted"', TEST_TIMEOUT, async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(server.url);
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
+  const select = page.locator('select[name="preset"]');
+  assert.equal(await select.count(), 1, 'expected one select[name="preset"]');
+  const options = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
+  const missing = PRESETS.filter((v) => !options.includes(v));
+  assert.deepEqual(missing, [], `select[name="preset"] lacks options ${missing} (has ${options})`);
+
+  const verdicts = {};
+  for (const preset of PRESETS) {
+    if ((await select.inputValue()) !== preset) {
+      await watchRuns(page);
+      await select.selectOption(preset);
+      await waitNewRun(page, { timeout: RUN_TIMEOUT, what: `preset ${preset}` });
+    } else {
+      await waitDone(page, { timeout: RUN_TIMEOUT, what: `preset ${preset}` });
+    }
+    await assertCharts(page, `preset ${preset}`);
+    await nextFrames(page);
+    await page.screenshot({ path: join(SCREENSHOTS, `${preset}.png`), fullPage: true });
+    verdicts[preset] = await verdict(page);
+  }
+  assert.equal(verdicts.outage, 'exhausted', `the outage preset's verdict should be exhausted; verdicts: ${JSON.stringify(verdicts)}`);
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  assert.equal(p.log.blocked.length, 0, `off-host requests:\n  ${p.log.blocked.join('\n  ')}`);
+  await p.close();
+});
+
+test('embed mode shows one chart and only the listed controls', TEST_TIMEOUT, async () => {
+  const p = await fresh({ viewport: { width: 800, height: 500 } });
+  const { page } = p;
+  const url = scenarioUrl(server.url, await scenario('default'), `?embed=pool&controls=${POOL}`);
+  await page.goto(url);
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'embed run' });
+  const mode = await page.$eval(ROOT_SEL, (m) => m.getAttribute('data-mode'));
+  assert.equal(mode, 'embed', `main#poolsim should have data-mode="embed", got ${mode}`);
+  const charts = await page.$$eval('figure', (fs) => fs.map((f) => f.getAttribute('data-chart')));
+  assert.deepEqual(charts, ['pool'], `embed=pool should show exactly one figure, the pool chart; found ${JSON.stringify(charts)}`);
+  assert.equal(await page.locator(`input[name="${POOL}"]`).count(), 1, `the listed control ${POOL} is missing`);
+  const names = await page.$$eval('input[name], select[name], textarea[name]', (els) =>
+    els.map((e) => e.getAttribute('name')),
+  );
+  const others = names.filter((n) => n !== POOL);
+  assert.deepEqual(others, [], `embed mode should show only ${POOL}; other controls present: ${others}`);
+  await page.screenshot({ path: join(SCREENSHOTS, 'embed.png') }).catch(() => {});
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});
+
+test('importing a scenario file updates the controls and runs it', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  const dir = await mkdtemp(join(tmpdir(), 'poolsim-e2e-'));
+  try {
+    const file = join(dir, 'outage.json');
+    await writeFile(file, await readFile(join(SCENARIOS, 'outage.json')));
+    const fileInput = page.locator('input[type="file"][name="import"]');
+    assert.equal(await fileInput.count(), 1, 'expected one input[type=file][name="import"]');
+    await watchRuns(page);
+    await fileInput.setInputFiles(file);
+    await page
+      .waitForFunction((name) => document.querySelector(`input[name="${name}"]`)?.value === '80', POOL, { timeout: 10_000 })
+      .catch(async () => {
+        const v = await page.locator(`input[name="${POOL}"]`).inputValue();
+        throw new Error(`after importing outage.json ${POOL} should be 80, shows ${v}`);
+      });
+    await waitNewRun(page, { timeout: RUN_TIMEOUT, what: 'the imported scenario' });
+    await assertCharts(page, 'after the import');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  assert.equal(shared.log.pageErrors.length, 0, `page errors:\n  ${shared.log.pageErrors.join('\n  ')}`);
+});
+
+test('window.poolsim.run gives the native CLI digest; bad scenarios reject naming the field', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  assert.equal(
+    await page.evaluate(() => typeof window.poolsim?.run),
+    'function',
+    'window.poolsim.run is not a function',
+  );
+  for (const name of ['default', 'outage']) {
+    const [s, native] = await Promise.all([scenario(name), cliSummary(name)]);
+    const web = await page.evaluate((sc) => window.poolsim.run(sc), s);
+    assert.equal(typeof web, 'object', `poolsim.run(${name}) should resolve to an object, got ${typeof web}`);
+    assert.equal(web.digest, native.digest, `${name}.json: wasm digest ${web.digest} != native ${native.digest}`);
+    assert.equal(web.events, native.events, `${name}.json: wasm events ${web.events} != native ${native.events}`);
+  }
+
+  const bad = await scenario('default');
+  bad.app.pool.max_size = 0;
+  const unknown = await scenario('default');
+  unknown.database.bogus_field = true;
+  const attempts = [
+    { label: `${POOL}=0 (object)`, arg: bad, field: POOL },
+    { label: 'unknown database.bogus_field (JSON string)', arg: JSON.stringify(unknown), field: 'bogus_field' },
+  ];
+  for (const a of attempts) {
+    const r = await page.evaluate(async (arg) => {
+      try {
+        await window.poolsim.run(arg);
+        return { resolved: true };
+      } catch (e) {
+        return { resolved: false, isError: e instanceof Error, message: String(e?.message ?? e) };
+      }
+    }, a.arg);
+    assert.equal(r.resolved, false, `poolsim.run with ${a.label} should reject, it resolved`);
+    assert.ok(r.isError, `poolsim.run with ${a.label} should reject with an Error, got ${JSON.stringify(r)}`);
+    assert.ok(r.message.includes(a.field), `the rejection for ${a.label} should name ${a.field}: ${JSON.stringify(r.message)}`);
+  }
+});
+
+test('window.poolsim.run returns the same summary object as the CLI', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  const [s, native] = await Promise.all([scenario('default'), cliSummary('default')]);
+  // A JSON string this time (the contract allows an object or a string).
+  const web = await page.evaluate((json) => window.poolsim.run(json), JSON.stringify(s));
+  assert.deepStrictEqual(web, native, 'poolsim.run(default.json) differs from `poolsim run --format json`');
+});
