@@ -12,17 +12,17 @@ const CASES: [(&str, &str, &str); 3] = [
     (
         "default",
         include_str!("../../../tests/scenarios/default.json"),
-        "c2183d3856bf5150",
+        "f08dc30c8601a434",
     ),
     (
         "faults",
         include_str!("../../../tests/scenarios/faults.json"),
-        "1f18f1ac3d287a93",
+        "27fa092d8c237abb",
     ),
     (
         "outage",
         include_str!("../../../tests/scenarios/outage.json"),
-        "a3f7f3a7f09fe080",
+        "9c034a800bab72b1",
     ),
 ];
 

@@ -4,6 +4,8 @@
 //!   the summary object `poolsim run --format json` prints, or rejects with an `Error` whose
 //!   message names every bad field. Runs queue in a worker of their own, so they neither
 //!   cancel nor are cancelled by the page's controls.
+//! - `poolsim.bench(scenario)`: like `run`, resolving to `{digest, events, engine_ms}`, the
+//!   time the worker spent inside the engine (no messaging), for the browser benchmark.
 //! - `poolsim.timings()`: for each run a control started, `{change_ms, first_chart_ms,
 //!   done_ms, events}` (`performance.now()` times), for the browser benchmark.
 
@@ -20,8 +22,8 @@ use crate::state::Timing;
 struct Api {
     client: Option<Client>,
     next_id: u64,
-    /// `(resolve, reject)` of each run not yet answered.
-    pending: BTreeMap<u64, (Function, Function)>,
+    /// `(resolve, reject, bench)` of each run not yet answered.
+    pending: BTreeMap<u64, (Function, Function, bool)>,
     timings: Vec<Timing>,
 }
 
@@ -40,7 +42,8 @@ pub fn install() {
         return;
     };
     let api = Object::new();
-    let run = Closure::<dyn Fn(JsValue) -> Promise>::new(run);
+    let run = Closure::<dyn Fn(JsValue) -> Promise>::new(|s| start(s, false));
+    let bench = Closure::<dyn Fn(JsValue) -> Promise>::new(|s| start(s, true));
     let timings = Closure::<dyn Fn() -> JsValue>::new(|| {
         API.with(|api| {
             let json = serde_json::to_string(&api.borrow().timings).unwrap_or_else(|_| "[]".into());
@@ -48,9 +51,11 @@ pub fn install() {
         })
     });
     let _ = Reflect::set(&api, &"run".into(), run.as_ref());
+    let _ = Reflect::set(&api, &"bench".into(), bench.as_ref());
     let _ = Reflect::set(&api, &"timings".into(), timings.as_ref());
     let _ = Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
     run.forget();
+    bench.forget();
     timings.forget();
     let _ = Reflect::set(&window, &"poolsim".into(), &api);
 }
@@ -69,7 +74,7 @@ fn error(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
 }
 
-fn run(scenario: JsValue) -> Promise {
+fn start(scenario: JsValue, bench: bool) -> Promise {
     let text = match scenario.as_string() {
         Some(text) => text,
         None => match js_sys::JSON::stringify(&scenario)
@@ -100,7 +105,7 @@ fn run(scenario: JsValue) -> Promise {
             }
             let id = api.next_id;
             api.next_id += 1;
-            api.pending.insert(id, (resolve, reject));
+            api.pending.insert(id, (resolve, reject, bench));
             if let Some(c) = &api.client {
                 c.send(&ToWorker::Run {
                     id,
@@ -113,22 +118,35 @@ fn run(scenario: JsValue) -> Promise {
 }
 
 fn answer(message: FromWorker) {
-    let (id, outcome) = match message {
-        FromWorker::Done { id, report } => {
-            let json = serde_json::to_string(&report.summary).unwrap_or_default();
-            (
-                id,
-                js_sys::JSON::parse(&json).map_err(|_| error("cannot read the summary")),
-            )
-        }
-        FromWorker::Failed { id, message, .. } => (id, Err(error(&message))),
+    let id = match &message {
+        FromWorker::Done { id, .. } | FromWorker::Failed { id, .. } => *id,
         FromWorker::Ready | FromWorker::Progress { .. } => return,
     };
-    let callbacks = API.with(|api| api.borrow_mut().pending.remove(&id));
-    if let Some((resolve, reject)) = callbacks {
-        let _ = match outcome {
-            Ok(summary) => resolve.call1(&JsValue::NULL, &summary),
-            Err(e) => reject.call1(&JsValue::NULL, &e),
-        };
-    }
+    let Some((resolve, reject, bench)) = API.with(|api| api.borrow_mut().pending.remove(&id))
+    else {
+        return;
+    };
+    let outcome = match message {
+        FromWorker::Done {
+            report, engine_ms, ..
+        } => {
+            let json = if bench {
+                serde_json::json!({
+                    "digest": report.summary.digest,
+                    "events": report.summary.events,
+                    "engine_ms": engine_ms,
+                })
+                .to_string()
+            } else {
+                serde_json::to_string(&report.summary).unwrap_or_default()
+            };
+            js_sys::JSON::parse(&json).map_err(|_| error("cannot read the summary"))
+        }
+        FromWorker::Failed { message, .. } => Err(error(&message)),
+        FromWorker::Ready | FromWorker::Progress { .. } => return,
+    };
+    let _ = match outcome {
+        Ok(summary) => resolve.call1(&JsValue::NULL, &summary),
+        Err(e) => reject.call1(&JsValue::NULL, &e),
+    };
 }

@@ -6,13 +6,14 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 
 use crate::protocol::{FromWorker, ToWorker};
 
-/// The worker's script and module as Trunk writes them next to `index.html`.
-const SCRIPT: &str = "poolsim-worker.js";
-const MODULE: &str = "poolsim-worker_bg.wasm";
+/// The page's own module as Trunk writes it next to `index.html` (`filehash = false`): the
+/// worker runs the same code, whose `main` sees it is in a worker and starts the simulator.
+const SCRIPT: &str = "poolsim-app.js";
+const MODULE: &str = "poolsim-app_bg.wasm";
 
 pub struct Client {
     worker: Worker,
@@ -79,14 +80,14 @@ impl Drop for Client {
     }
 }
 
-/// A classic worker whose script loads the wasm-bindgen glue and module by absolute URL, so
-/// the page works under any sub-path.
+/// A module worker whose script loads the page's wasm-bindgen glue and module by absolute URL,
+/// so the page works under any sub-path.
 fn new_worker() -> Result<Worker, JsValue> {
     let document = document()?;
     let base = document.base_uri()?.unwrap_or_default();
     let url = |file: &str| Url::new_with_base(file, &base).map(|u| u.href());
     let source = format!(
-        "importScripts({script:?}); wasm_bindgen({module:?});",
+        "import init from {script:?}; await init({{ module_or_path: {module:?} }});",
         script = url(SCRIPT)?,
         module = url(MODULE)?,
     );
@@ -95,8 +96,10 @@ fn new_worker() -> Result<Worker, JsValue> {
     options.set_type("text/javascript");
     let blob = Blob::new_with_str_sequence_and_options(&parts, &options)?;
     let blob_url = Url::create_object_url_with_blob(&blob)?;
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
     // Not revoked: the worker may fetch it after this returns; it is one small blob per worker.
-    Worker::new(&blob_url)
+    Worker::new_with_options(&blob_url, &options)
 }
 
 fn document() -> Result<web_sys::Document, JsValue> {

@@ -54,7 +54,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
         };
         let fields = group.fields.iter().map(|f| ctx.field(f.path, f));
         html! {
-            <details class="group" open={group.id != "run" && group.id != "alerts"}>
+            <details class="group" open=true>
                 <summary>{group.title}</summary>
                 <div class="fields">
                     { if group.id == "workload" { extra.clone() } else { Html::default() } }

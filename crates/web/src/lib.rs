@@ -1,5 +1,5 @@
-//! The poolsim page: a Yew app (`bin/app.rs`) and the web worker that runs simulations
-//! (`bin/worker.rs`), built by Trunk from the root `index.html`.
+//! The poolsim page: a Yew app and the web worker that runs simulations, one wasm module
+//! (`bin/app.rs` starts either side), built by Trunk from the root `index.html`.
 //!
 //! The page holds the scenario as JSON (`state.rs`), draws its controls from a field table
 //! (`form.rs`, `controls.rs`), keeps it in the URL (`url.rs`), has the worker run it in slices
@@ -36,6 +36,12 @@ pub fn now_ms() -> f64 {
     {
         0.0
     }
+}
+
+/// True in a web worker (no `window`): the module was loaded to run simulations.
+pub fn in_worker() -> bool {
+    js_sys::Reflect::has(&js_sys::global(), &"WorkerGlobalScope".into()).unwrap_or(false)
+        && web_sys::window().is_none()
 }
 
 /// Starts the page: `window.poolsim`, then the app in `<body>`.

@@ -35,6 +35,8 @@ pub enum FromWorker {
     Done {
         id: u64,
         report: Box<Report>,
+        /// Wall time the worker spent inside the engine (messaging excluded), ms.
+        engine_ms: f64,
     },
     Failed {
         id: u64,

@@ -184,7 +184,7 @@ impl Page {
                     live.append(&series);
                 }
             }
-            FromWorker::Done { id, report } => {
+            FromWorker::Done { id, report, .. } => {
                 let Some(r) = self.running.take_if(|r| r.id == id) else {
                     return;
                 };
@@ -295,6 +295,7 @@ mod tests {
         let p = p.reduce(Action::Worker(FromWorker::Done {
             id: second,
             report: Box::new(report),
+            engine_ms: 1.0,
         }));
         assert!(p.running.is_none() && p.finished.is_some());
         assert_eq!(p.timings.len(), 1);

@@ -27,13 +27,17 @@ struct Job {
     sent: usize,
     /// Events per slice, adapted to `SLICE_MS`.
     slice: u64,
+    /// Send the series as it grows (the page's runs; not `window.poolsim.run`'s).
+    stream: bool,
+    /// Wall time spent inside the engine, ms.
+    engine_ms: f64,
 }
 
 struct Worker {
     scope: DedicatedWorkerGlobalScope,
     channel: MessageChannel,
-    /// Requests not yet started, in order; the head of the line is `running`.
-    queue: VecDeque<(u64, String)>,
+    /// Requests not yet started, in order: `(id, scenario, stream)`.
+    queue: VecDeque<(u64, String, bool)>,
     running: Option<Job>,
     scheduled: bool,
 }
@@ -102,7 +106,7 @@ impl Worker {
                     self.queue.clear();
                     self.running = None;
                 }
-                self.queue.push_back((id, scenario));
+                self.queue.push_back((id, scenario, replace));
             }
         }
     }
@@ -127,7 +131,7 @@ impl Worker {
 
     fn step(&mut self) {
         if self.running.is_none() {
-            let Some((id, text)) = self.queue.pop_front() else {
+            let Some((id, text, stream)) = self.queue.pop_front() else {
                 return;
             };
             match poolsim_scenario::load(&text) {
@@ -137,6 +141,8 @@ impl Worker {
                         sim: Simulation::new(&config),
                         sent: 0,
                         slice: FIRST_SLICE,
+                        stream,
+                        engine_ms: 0.0,
                     });
                 }
                 Err(e) => {
@@ -160,6 +166,7 @@ impl Worker {
         let start = now_ms(&self.scope);
         let result = job.sim.advance(job.slice);
         let took = now_ms(&self.scope) - start;
+        job.engine_ms += took;
         if took > 0.0 {
             // Aim the next slice at SLICE_MS, changing by at most 4x at a time.
             let scale = (SLICE_MS / took).clamp(0.25, 4.0);
@@ -167,23 +174,33 @@ impl Worker {
         }
         match result {
             Ok(progress) => {
-                let series = job.sim.series();
-                let from = job.sent;
-                job.sent = series.len();
                 let id = job.id;
-                let message = FromWorker::Progress {
-                    id,
-                    fraction: progress.fraction,
-                    events: progress.events,
-                    from,
-                    series: Box::new(series.tail(from)),
-                };
-                post(&self.scope, &message);
+                if job.stream {
+                    let series = job.sim.series();
+                    let from = job.sent;
+                    job.sent = series.len();
+                    let message = FromWorker::Progress {
+                        id,
+                        fraction: progress.fraction,
+                        events: progress.events,
+                        from,
+                        series: Box::new(series.tail(from)),
+                    };
+                    post(&self.scope, &message);
+                }
                 if progress.done
                     && let Some(job) = self.running.take()
                 {
+                    let engine_ms = job.engine_ms;
                     let report = Box::new(job.sim.into_report());
-                    post(&self.scope, &FromWorker::Done { id, report });
+                    post(
+                        &self.scope,
+                        &FromWorker::Done {
+                            id,
+                            report,
+                            engine_ms,
+                        },
+                    );
                 }
             }
             Err(e) => {

@@ -26,7 +26,14 @@ impl Gauge {
     }
 
     fn accrue(&mut self, now: SimTime) {
-        self.integral += u128::from(self.value) * u128::from(now.since(self.last));
+        let dt = now.since(self.last);
+        // Both under 2^32 (always, in practice): one 64-bit multiply. WebAssembly has no
+        // 64x64->128 multiply, and a u128 product there is a call to `__multi3`.
+        self.integral += if (self.value | dt) >> 32 == 0 {
+            u128::from(self.value * dt)
+        } else {
+            u128::from(self.value) * u128::from(dt)
+        };
         self.last = now;
     }
 
