@@ -273,6 +273,34 @@ async function main() {
       },
       pass: supported !== false && longest <= TARGETS.longest_task_ms_max,
     };
+
+    // -- a 50-point sweep in the page (the sizing view) vs natively ---------------------------
+    // The same 50 runs as `cargo bench -p poolsim-advisor` (crates/advisor/benches/sweep.rs):
+    // the default scenario, 2 simulated minutes, pool sizes 1..=50, one seed each.
+    const sweepPage = await openPage(browser);
+    opened.push(sweepPage);
+    const sweepScenario = JSON.parse(await readFile(join(SCENARIOS, 'default.json'), 'utf8'));
+    sweepScenario.duration = '2m';
+    await sweepPage.page.goto(scenarioUrl(server.url, sweepScenario));
+    await waitDone(sweepPage.page, { timeout: RUN_TIMEOUT, what: 'the sweep page' });
+    await sweepPage.page.click('[data-tab="sizing"]');
+    for (const [name, value] of [['sizing.from', '1'], ['sizing.to', '50'], ['sizing.seeds', '1']]) {
+      await sweepPage.page.fill(`[name="${name}"]`, value);
+      await sweepPage.page.press(`[name="${name}"]`, 'Tab');
+    }
+    const sweeps = [];
+    for (let i = 0; i < Math.min(REPS, 3); i++) {
+      await sweepPage.page.click('[data-action="sweep"]');
+      await sweepPage.page.waitForSelector('[data-testid="sizing"][data-state="done"]', { timeout: LONG_RUN_TIMEOUT });
+      sweeps.push(Number(await sweepPage.page.getAttribute('[data-testid="sizing-progress"] [data-elapsed-ms]', 'data-elapsed-ms')));
+    }
+    result.sweep = {
+      points: 50,
+      workers: await sweepPage.page.evaluate(() => Math.min(navigator.hardwareConcurrency || 1, 4)),
+      page_ms: sweeps,
+      page_median_ms: median(sweeps),
+      native: 'cargo bench -p poolsim-advisor (criterion, all cores)',
+    };
   } finally {
     for (const o of opened) await o.close().catch(() => {});
     await browser.close().catch(() => {});
@@ -355,6 +383,16 @@ function report(r) {
     ),
   );
   console.log(`target < 500 KB gzip: ${mark(s.pass)}   (load to first run done: ${s.load_to_done_ms} ms)`);
+
+  const w = r.sweep;
+  section(`5. a 50-point sweep (default scenario, 2 simulated minutes, pool sizes 1..50)`);
+  console.log(
+    table(
+      ['where', 'median ms', 'points/s', 'runs'],
+      [[`page (${w.workers} workers)`, fmt(w.page_median_ms), fmt(w.points / (w.page_median_ms / 1000), 1), w.page_ms.map((x) => fmt(x)).join(', ')]],
+    ),
+  );
+  console.log(`native: ${w.native}`);
 
   const passes = [...r.engine.map((e) => e.pass), c.pass, m.pass, s.pass];
   console.log(`\n${passes.filter(Boolean).length}/${passes.length} targets met; JSON in ${OUT}`);

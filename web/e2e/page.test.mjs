@@ -471,3 +471,104 @@ test('window.poolsim.run returns the same summary object as the CLI', TEST_TIMEO
   const web = await page.evaluate((json) => window.poolsim.run(json), JSON.stringify(s));
   assert.deepStrictEqual(web, native, 'poolsim.run(default.json) differs from `poolsim run --format json`');
 });
+
+test('exports: scenario JSON, series CSV, a chart as SVG and as PNG', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  const read = async (download) => {
+    const path = await download.path();
+    return readFile(path);
+  };
+  const grab = async (click) => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), click()]);
+    return { name: download.suggestedFilename(), body: await read(download) };
+  };
+
+  const json = await grab(() => page.click('[data-action="export-json"]'));
+  const exported = JSON.parse(json.body.toString('utf8'));
+  assert.equal(exported.app.pool.max_size, Number(await page.locator(`input[name="${POOL}"]`).inputValue()),
+    'the exported scenario holds the current pool size');
+
+  const csv = await grab(() => page.click('[data-action="export-csv"]'));
+  const header = csv.body.toString('utf8').split('\n')[0].split(',');
+  assert.equal(header[0], 'time_s', `CSV header: ${header.slice(0, 5)}`);
+  assert.ok(header.includes('hikaricp_connections_active_mean'), `CSV header lacks the dashboard names: ${header}`);
+
+  const svg = await grab(() => page.click('figure[data-chart="pool"] [data-action="save-svg"]'));
+  const text = svg.body.toString('utf8');
+  assert.ok(svg.name.endsWith('.svg') && text.startsWith('<?xml') && text.includes('<svg') && text.includes('data-series="active"'),
+    `the SVG export is a standalone SVG with the chart's lines (${svg.name}, ${text.slice(0, 80)})`);
+
+  const png = await grab(() => page.click('figure[data-chart="pool"] [data-action="save-png"]'));
+  assert.ok(png.name.endsWith('.png'), png.name);
+  assert.deepEqual([...png.body.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'the PNG export starts with the PNG signature');
+  assert.ok(png.body.length > 5_000, `the PNG is ${png.body.length} bytes: too small to hold a chart`);
+});
+
+test('on a phone: one column, nothing wider than the screen, charts drawn', TEST_TIMEOUT, async () => {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const p = await fresh({ viewport: { width: 390, height: 844 } });
+  await p.page.goto(server.url);
+  await waitDone(p.page, { timeout: RUN_TIMEOUT, what: 'first run on a phone' });
+  await assertCharts(p.page, 'on a phone');
+  const width = await p.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page is ${width}px wide on a 390px screen (horizontal scrolling)`);
+  await p.page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: false });
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});
+
+test('sizing: a sweep of pool sizes gives a recommendation that matches its evidence', TEST_TIMEOUT, async () => {
+  // One instance carrying the default's 800 req/s (5.2 erlangs): small pools queue, and the
+  // smallest size meeting p99 wait < 50 ms is the recommendation.
+  const p = await fresh();
+  const { page } = p;
+  const s = await scenario('default');
+  s.app.instances = 1;
+  s.duration = '2m';
+  await page.goto(scenarioUrl(server.url, s));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
+  await page.click('[data-tab="sizing"]');
+  for (const [name, value] of [['sizing.from', '4'], ['sizing.to', '12'], ['sizing.wait_p99', '50ms']]) {
+    await page.fill(`[name="${name}"]`, value);
+    await page.press(`[name="${name}"]`, 'Tab');
+  }
+  await page.click('[data-action="sweep"]');
+  await page.waitForSelector('[data-testid="sizing"][data-state="done"]', { timeout: 120_000 });
+  const recommended = Number(await page.getAttribute('[data-testid="recommendation"]', 'data-recommended'));
+  const rows = await page.$$eval('[data-testid="evidence"] tbody tr', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())));
+  assert.equal(rows.length, 9, `one row per size 4..12, got ${rows.length}`);
+  const first = rows.find((r) => r[6] === 'meets');
+  assert.ok(first, `some size should meet p99 wait < 50 ms: ${JSON.stringify(rows)}`);
+  assert.equal(recommended, Number(first[0]), 'the recommendation is the smallest size that meets the objectives');
+  assert.ok(recommended >= 6 && recommended <= 10, `5.2 erlangs with p99 wait < 50 ms needs a pool of about 7, got ${recommended}`);
+  const below = rows.find((r) => Number(r[0]) === recommended - 1);
+  assert.match(below[6], /misses/, `size ${recommended - 1} should miss: ${below}`);
+  assert.match(await page.textContent('[data-testid="recommendation"]'), /Erlang C says \d+/);
+  assert.ok(await page.locator('figure[data-chart="sizing"] path[data-series="wait_p99"]').count() === 1, 'the evidence chart is drawn');
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});
+
+test('config review: the outage\'s settings fail naming the pool total; a bad file names its line', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(server.url);
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
+  await page.click('[data-tab="review"]');
+  await page.click('[data-action="review-example"]');
+  await page.click('[data-action="review"]');
+  await page.waitForSelector('[data-testid="review"][data-state="done"]', { timeout: 120_000 });
+  assert.equal(await page.getAttribute('[data-testid="review-result"]', 'data-breaks'), 'true');
+  const text = await page.textContent('[data-testid="review-result"]');
+  assert.match(text, /960/, 'the review names the pools\' total');
+  assert.match(text, /497/, 'and the usable connections');
+
+  await page.fill('textarea[name="review.app"]', 'spring.datasource.hikari.maximum-pool-size=lots\n');
+  await page.click('[data-action="review"]');
+  await page.waitForSelector('[data-testid="review"][data-state="error"]', { timeout: 60_000 });
+  const error = await page.textContent('[data-testid="review-error"]');
+  assert.match(error, /application\.properties:1/, `the error names file and line: ${error}`);
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});

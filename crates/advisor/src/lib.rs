@@ -234,9 +234,9 @@ pub fn advise(
     }
     let instances = base.app.instances;
     let usable = base.db.usable_connections();
-    let fleet_limit = (usable / instances).clamp(1, MAX_POOL_SIZE);
-    let theory = poolsim_engine::theory(base);
-    let per_instance = theory.offered_load_erlangs / f64::from(instances);
+    let refs = references(base, slos, 0);
+    let fleet_limit = refs.fleet_limit;
+    let per_instance = refs.offered_load_per_instance;
     let seeds = options.seeds.max(1);
     // Fewer connections than the offered load cannot keep up; start just below it.
     let lo = (per_instance.floor() as u32).clamp(1, MAX_POOL_SIZE);
@@ -255,7 +255,7 @@ pub fn advise(
         let mut configs = Vec::with_capacity(sizes.len() * seeds as usize);
         for &s in &sizes {
             for k in 0..seeds {
-                configs.push(with_pool_size(base, s, k, s > fleet_limit)?);
+                configs.push(config_for_size(base, s, k, 0)?);
             }
         }
         let summaries = run(&configs).map_err(|error| AdviseError::Run { size, error })?;
@@ -285,8 +285,11 @@ pub fn advise(
             "no pool size from {lo} to {hi} meets the objectives (sizes above {hi} were not tried)"
         )),
     };
-    let erlang_c = erlang_c_size(base, slos, lo, MAX_POOL_SIZE.min(lo + 10_000));
-    let rule_of_thumb = ((base.db.cores * 2 + 1) / instances).max(1);
+    let References {
+        erlang_c,
+        rule_of_thumb,
+        ..
+    } = refs;
     Ok(Advice {
         objectives: slos.iter().map(Slo::to_string).collect(),
         recommended,
@@ -300,6 +303,47 @@ pub fn advise(
         seeds,
         rows,
     })
+}
+
+/// What theory and arithmetic say about pool sizes, beside the simulated answer.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct References {
+    /// The largest size every instance can fill, `surge` extra instances of a rolling
+    /// deploy included: usable connections / (instances + surge).
+    pub fleet_limit: u32,
+    /// Offered load per instance in erlangs (Little's law).
+    pub offered_load_per_instance: f64,
+    /// Erlang C's smallest size for the pool-wait objectives, if any.
+    pub erlang_c: Option<u32>,
+    /// HikariCP's rule of thumb, `cores x 2 + 1` for the database, per instance.
+    pub rule_of_thumb: u32,
+}
+
+pub fn references(base: &Config, slos: &[Slo], surge: u32) -> References {
+    let instances = base.app.instances;
+    let fleet = instances.saturating_add(surge).max(1);
+    let fleet_limit = (base.db.usable_connections() / fleet).clamp(1, MAX_POOL_SIZE);
+    let per_instance = poolsim_engine::theory(base).offered_load_erlangs / f64::from(instances);
+    let lo = (per_instance.floor() as u32).clamp(1, MAX_POOL_SIZE);
+    References {
+        fleet_limit,
+        offered_load_per_instance: per_instance,
+        erlang_c: erlang_c_size(base, slos, lo, MAX_POOL_SIZE.min(lo + 10_000)),
+        rule_of_thumb: ((base.db.cores * 2 + 1) / instances).max(1),
+    }
+}
+
+/// One point of a pool-size sweep: `base` with `max_size = size` and seed `seed + k`. A size
+/// the database cannot give every instance (`surge` extra instances included) is simulated
+/// on a database that allows it, so the evidence says what would work.
+pub fn config_for_size(
+    base: &Config,
+    size: u32,
+    k: u32,
+    surge: u32,
+) -> Result<Config, AdviseError> {
+    let lift = size > references(base, &[], surge).fleet_limit;
+    with_pool_size(base, size, k, lift)
 }
 
 /// The scenario with `max_size = size` (a fixed pool stays fixed) and seed `seed + k`; with
@@ -329,7 +373,8 @@ fn with_pool_size(
 }
 
 /// A size's worst run on each metric, and which objectives it misses.
-fn evidence(size: u32, runs: &[Summary], slos: &[Slo], fits_database: bool) -> Row {
+/// One size's row: each metric at its worst over `runs` (the seeds), judged against `slos`.
+pub fn evidence(size: u32, runs: &[Summary], slos: &[Slo], fits_database: bool) -> Row {
     let worst = |f: &dyn Fn(&Summary) -> f64| runs.iter().map(f).fold(0.0, f64::max);
     let missed: Vec<String> = slos
         .iter()

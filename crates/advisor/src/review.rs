@@ -8,12 +8,12 @@
 
 use poolsim_engine::Summary;
 use poolsim_scenario::{Duration, Fault, Scenario, ScenarioError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config_files::FoundConfig;
 use crate::{Runner, Slo};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The finding breaks the objectives by itself (a certainty, not a measurement).
     pub risk: bool,
@@ -22,7 +22,7 @@ pub struct Finding {
     pub fix: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SituationResult {
     pub name: String,
     pub judged: bool,
@@ -34,7 +34,7 @@ pub struct SituationResult {
     pub missed: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub instances: u32,
     pub max_size: u32,

@@ -120,7 +120,7 @@ fn start(scenario: JsValue, bench: bool) -> Promise {
 fn answer(message: FromWorker) {
     let id = match &message {
         FromWorker::Done { id, .. } | FromWorker::Failed { id, .. } => *id,
-        FromWorker::Ready | FromWorker::Progress { .. } => return,
+        FromWorker::Ready | FromWorker::Progress { .. } | FromWorker::Reviewed { .. } => return,
     };
     let Some((resolve, reject, bench)) = API.with(|api| api.borrow_mut().pending.remove(&id))
     else {
@@ -143,7 +143,7 @@ fn answer(message: FromWorker) {
             js_sys::JSON::parse(&json).map_err(|_| error("cannot read the summary"))
         }
         FromWorker::Failed { message, .. } => Err(error(&message)),
-        FromWorker::Ready | FromWorker::Progress { .. } => return,
+        FromWorker::Ready | FromWorker::Progress { .. } | FromWorker::Reviewed { .. } => return,
     };
     let _ = match outcome {
         Ok(summary) => resolve.call1(&JsValue::NULL, &summary),

@@ -16,6 +16,8 @@ use crate::client::Client;
 use crate::controls::{Controls, Edit};
 use crate::presets::{self, PRESETS};
 use crate::protocol::ToWorker;
+use crate::review::ReviewView;
+use crate::sizing::Sizing;
 use crate::state::{Action, Origin, Page};
 use crate::summary::SummaryPanel;
 use crate::url::{self, Embed};
@@ -186,6 +188,8 @@ pub fn App() -> Html {
         .filter(|_| page.running.is_none())
         .map(|f| f.report.summary.digest.clone());
 
+    let view = use_state(|| View::Simulate);
+
     if let Some(embed) = embed {
         return html! {
             <main id="poolsim" data-mode="embed" data-state={state} data-digest={digest}>
@@ -214,11 +218,16 @@ pub fn App() -> Html {
                     <Controls scenario={page.scenario.clone()} errors={page.errors.clone()} {on_edit} />
                 </aside>
                 <div class="results">
-                    { progress(&page) }
-                    if let Some(f) = &page.finished {
-                        <SummaryPanel report={f.report.clone()} updating={page.running.is_some()} />
+                    <Tabs view={view.clone()} />
+                    if *view == View::Simulate {
+                        { progress(&page) }
+                        if let Some(f) = &page.finished {
+                            <SummaryPanel report={f.report.clone()} updating={page.running.is_some()} />
+                        }
+                        { for ChartId::ALL.into_iter().map(|id| figure(&page, id)) }
                     }
-                    { for ChartId::ALL.into_iter().map(|id| figure(&page, id)) }
+                    if *view == View::Sizing { <Sizing config={current_config(&page)} /> }
+                    if *view == View::Review { <ReviewView config={current_config(&page)} /> }
                 </div>
             </div>
             <footer class="foot">
@@ -227,6 +236,50 @@ pub fn App() -> Html {
             </footer>
         </main>
     }
+}
+
+/// What the results column shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum View {
+    Simulate,
+    Sizing,
+    Review,
+}
+
+#[derive(Properties, PartialEq)]
+struct TabsProps {
+    view: UseStateHandle<View>,
+}
+
+#[component]
+fn Tabs(props: &TabsProps) -> Html {
+    let tab = |v: View, id: &'static str, label: &'static str| {
+        let view = props.view.clone();
+        let selected = *props.view == v;
+        html! {
+            <button type="button" role="tab" data-tab={id} aria-selected={selected.to_string()}
+                    class={classes!("tab", selected.then_some("selected"))}
+                    onclick={Callback::from(move |_: MouseEvent| view.set(v))}>{label}</button>
+        }
+    };
+    html! {
+        <div class="tabs" role="tablist" aria-label="View">
+            { tab(View::Simulate, "simulate", "Simulate") }
+            { tab(View::Sizing, "sizing", "Size the pool") }
+            { tab(View::Review, "review", "Review a config") }
+        </div>
+    }
+}
+
+/// The scenario's validated config, when the controls hold no error.
+fn current_config(page: &Page) -> Option<Rc<poolsim_scenario::Config>> {
+    if !page.errors.is_empty() {
+        return None;
+    }
+    page.running
+        .as_ref()
+        .map(|r| r.config.clone())
+        .or_else(|| page.finished.as_ref().map(|f| f.config.clone()))
 }
 
 fn write_history(scenario: &Value, origin: Origin) {

@@ -65,6 +65,12 @@ pub enum XAxis {
     Time { max: f64 },
     /// Milliseconds on a log scale.
     LogMs { min: f64, max: f64 },
+    /// A plain number (a pool size), labelled with `unit` in the cursor.
+    Linear {
+        min: f64,
+        max: f64,
+        unit: &'static str,
+    },
 }
 
 #[derive(Properties, PartialEq, Debug)]
@@ -376,6 +382,7 @@ impl XScale {
     fn span(&self) -> (f64, f64, bool) {
         match self.axis {
             XAxis::Time { max } => (0.0, max.max(1e-9), false),
+            XAxis::Linear { min, max, .. } => (min, max.max(min + 1e-9), false),
             XAxis::LogMs { min, max } => {
                 let lo = min.max(1e-3).log10().floor();
                 let hi = max.max(min.max(1e-3) * 10.0).log10().ceil();
@@ -414,6 +421,7 @@ impl XScale {
         match self.axis {
             XAxis::Time { .. } => clock(v),
             XAxis::LogMs { .. } => format!("{} ms", number(v)),
+            XAxis::Linear { unit, .. } => format!("{unit} {}", number(v.round())),
         }
     }
 
@@ -433,6 +441,15 @@ impl XScale {
                     .map(|i| f64::from(i) * step)
                     .take_while(|t| *t <= max + 1e-9)
                     .map(|t| (t, clock(t)))
+                    .collect()
+            }
+            XAxis::Linear { min, max, .. } => {
+                let step = nice_ceiling((max - min) / 8.0).max(1.0);
+                let first = (min / step).ceil() * step;
+                (0..)
+                    .map(|i| first + f64::from(i) * step)
+                    .take_while(|t| *t <= max + 1e-9)
+                    .map(|t| (t, number(t)))
                     .collect()
             }
             XAxis::LogMs { .. } => {

@@ -18,6 +18,8 @@ pub mod form;
 pub mod path;
 pub mod presets;
 pub mod protocol;
+pub mod review;
+pub mod sizing;
 pub mod state;
 pub mod summary;
 pub mod url;
@@ -36,6 +38,11 @@ pub fn now_ms() -> f64 {
     {
         0.0
     }
+}
+
+/// Cores the browser reports (`navigator.hardwareConcurrency`); 1 outside a browser.
+pub fn hardware_concurrency() -> usize {
+    web_sys::window().map_or(1, |w| w.navigator().hardware_concurrency() as usize)
 }
 
 /// True in a web worker (no `window`): the module was loaded to run simulations.

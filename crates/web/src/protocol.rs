@@ -5,6 +5,7 @@
 //! [`FromWorker::Failed`]. A run with `replace` set cancels every run queued or running
 //! before it (the page's controls); others queue behind each other (`window.poolsim.run`).
 
+use poolsim_advisor::review::Review;
 use poolsim_engine::{Report, Series};
 use poolsim_scenario::FieldError;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,15 @@ pub enum ToWorker {
         /// The scenario's JSON text.
         scenario: String,
         replace: bool,
+    },
+    /// `poolsim check` in the page: real config files reviewed on a scenario's traffic.
+    Review {
+        id: u64,
+        scenario: String,
+        /// `(file name, text)`: the name picks the format (`.yml`, `.conf`, else properties).
+        files: Vec<(String, String)>,
+        /// Objectives as `poolsim check --slo` takes them (`failures=0.1%`).
+        slos: Vec<String>,
     },
 }
 
@@ -37,6 +47,11 @@ pub enum FromWorker {
         report: Box<Report>,
         /// Wall time the worker spent inside the engine (messaging excluded), ms.
         engine_ms: f64,
+    },
+    Reviewed {
+        id: u64,
+        /// The review, or why there is none (a file's error with its line, a bad objective).
+        result: Result<Box<Review>, String>,
     },
     Failed {
         id: u64,

@@ -165,7 +165,7 @@ impl Page {
 
     fn on_worker(&mut self, message: FromWorker) {
         match message {
-            FromWorker::Ready => {}
+            FromWorker::Ready | FromWorker::Reviewed { .. } => {}
             FromWorker::Progress {
                 id,
                 fraction,

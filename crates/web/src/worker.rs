@@ -85,6 +85,30 @@ pub fn start() {
     post(&scope, &FromWorker::Ready);
 }
 
+/// `poolsim check` on text: the files' settings on the scenario's traffic and fleet.
+fn review(
+    scenario: &str,
+    files: &[(String, String)],
+    slos: &[String],
+) -> Result<poolsim_advisor::review::Review, String> {
+    let base = poolsim_scenario::parse(scenario).map_err(|e| e.to_string())?;
+    let slos = slos
+        .iter()
+        .map(|s| s.parse::<poolsim_advisor::Slo>().map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut found = poolsim_advisor::config_files::FoundConfig::default();
+    for (name, text) in files.iter().filter(|(_, text)| !text.trim().is_empty()) {
+        poolsim_advisor::config_files::read(name, text, &mut found).map_err(|e| e.to_string())?;
+    }
+    let mut run = |configs: &[poolsim_scenario::Config]| {
+        configs
+            .iter()
+            .map(|c| poolsim_engine::run(c).map(|r| r.summary))
+            .collect()
+    };
+    poolsim_advisor::review::review(&base, &found, &slos, &mut run).map_err(|e| e.to_string())
+}
+
 fn post(scope: &DedicatedWorkerGlobalScope, message: &FromWorker) {
     // Posting only fails for uncloneable values; a string always clones.
     let _ = scope.post_message(&JsValue::from_str(&message.to_json()));
@@ -107,6 +131,16 @@ impl Worker {
                     self.running = None;
                 }
                 self.queue.push_back((id, scenario, replace));
+            }
+            ToWorker::Review {
+                id,
+                scenario,
+                files,
+                slos,
+            } => {
+                // A few full runs, done at once: the reviewing page waits for this one answer.
+                let result = review(&scenario, &files, &slos).map(Box::new);
+                post(&self.scope, &FromWorker::Reviewed { id, result });
             }
         }
     }

@@ -10,9 +10,19 @@ use anyhow::{Context, bail};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  setup   install what the build and tests need (wasm target, wasm-bindgen CLI, Node.js)
-  test    setup, then format check, clippy (native and wasm), tests (native and wasm), benches build
-  serve   setup, then run the default scenario and print its summary";
+  setup   install what is missing: wasm target, wasm-bindgen CLI, Trunk, Node.js and npm,
+          Chromium and chromedriver (Debian packages), the npm packages (wasm-opt, Playwright)
+  test    setup, then format check, clippy (native and wasm), tests (native, wasm in Node,
+          components in headless Chromium), benches build, the page's release build and its
+          end-to-end browser tests
+  serve   setup, then build the page and serve it at http://127.0.0.1:8080/
+  bench   setup, then the engine benchmarks (criterion) and the browser benchmark";
+
+/// Trunk's version, pinned (0.22 needs a newer rustc than this project's).
+const TRUNK: &str = "0.21.14";
+/// Playwright needs at least this Node.js major version.
+const NODE_MAJOR: u32 = 20;
+const WASM: &str = "wasm32-unknown-unknown";
 
 fn main() -> std::process::ExitCode {
     let task = std::env::args().nth(1);
@@ -20,6 +30,7 @@ fn main() -> std::process::ExitCode {
         Some("setup") => setup(),
         Some("test") => test(),
         Some("serve") => serve(),
+        Some("bench") => bench(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -60,6 +71,20 @@ fn command(program: &str) -> Command {
     cmd
 }
 
+/// `PATH` with the project's `node_modules/.bin` first (Trunk finds `wasm-opt` there).
+fn path_with_node_bin() -> std::ffi::OsString {
+    let bin = root().join("node_modules").join(".bin");
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest))).unwrap_or(rest)
+}
+
+/// A tool run with the project's `node_modules/.bin` on `PATH`.
+fn tool(program: &str) -> Command {
+    let mut cmd = command(program);
+    cmd.env("PATH", path_with_node_bin());
+    cmd
+}
+
 /// Runs `cmd` with inherited stdio; an error if it cannot start or exits non-zero.
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
     let status = cmd
@@ -93,7 +118,9 @@ fn output(cmd: &mut Command) -> Option<String> {
 fn setup() -> anyhow::Result<()> {
     wasm_target()?;
     wasm_bindgen_cli()?;
-    node()
+    trunk()?;
+    debian_packages()?;
+    npm_packages()
 }
 
 fn wasm_target() -> anyhow::Result<()> {
@@ -144,80 +171,204 @@ fn locked_version(lock: &str, package: &str) -> Option<String> {
     None
 }
 
-fn node() -> anyhow::Result<()> {
-    if let Some(version) = output(command("node").arg("--version")) {
-        println!("ok: Node.js {} already installed", version.trim());
+fn trunk() -> anyhow::Result<()> {
+    let found = output(command("trunk").arg("--version"));
+    if found.as_deref().map(str::trim) == Some(&format!("trunk {TRUNK}")) {
+        println!("ok: trunk {TRUNK} already installed");
         return Ok(());
     }
-    let root_user = output(command("id").arg("-u")).is_some_and(|id| id.trim() == "0");
-    if !root_user {
+    println!(
+        "installing: trunk {TRUNK} (found {}), about 7 minutes on 2 cores",
+        found.as_deref().map_or("none", str::trim)
+    );
+    run(cargo().args(["install", "--locked", &format!("trunk@{TRUNK}")]))
+}
+
+/// Debian packages: Node.js and npm (the browser tests), Chromium and its WebDriver (the
+/// browser the tests drive; never a downloaded one).
+fn debian_packages() -> anyhow::Result<()> {
+    let have = |program: &str| output(command(program).arg("--version")).is_some();
+    let mut missing = Vec::new();
+    if !have("node") {
+        missing.push("nodejs");
+    }
+    if !have("npm") {
+        missing.push("npm");
+    }
+    if !Path::new(CHROMIUM).is_file() {
+        missing.push("chromium");
+    }
+    if !have("chromedriver") {
+        missing.push("chromium-driver");
+    }
+    if missing.is_empty() {
+        println!("ok: Node.js, npm, Chromium and chromedriver already installed");
+    } else {
+        let root_user = output(command("id").arg("-u")).is_some_and(|id| id.trim() == "0");
+        if !root_user {
+            bail!(
+                "missing Debian packages: {list}. Install them (`sudo apt-get install -y {list}`), \
+                 then run `cargo xtask setup` again",
+                list = missing.join(" ")
+            );
+        }
+        println!("installing: {} (apt-get)", missing.join(" "));
+        run(command("apt-get").arg("update"))?;
+        run(command("apt-get").args(["install", "-y"]).args(&missing))?;
+    }
+    let version = output(command("node").arg("--version")).unwrap_or_default();
+    let major = version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(0);
+    if major < NODE_MAJOR {
         bail!(
-            "Node.js is missing (the wasm tests run under it): install the `nodejs` package, \
-             e.g. `sudo apt-get install -y nodejs`, then run `cargo xtask setup` again"
+            "Node.js {} is too old: the browser tests' Playwright needs {NODE_MAJOR} or newer",
+            version.trim()
         );
     }
-    println!("installing: Node.js (apt-get)");
-    run(command("apt-get").arg("update"))?;
-    run(command("apt-get").args(["install", "-y", "nodejs"]))
+    Ok(())
+}
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// `npm ci` when `package-lock.json` differs from what was last installed.
+fn npm_packages() -> anyhow::Result<()> {
+    let lock =
+        std::fs::read(root().join("package-lock.json")).context("cannot read package-lock.json")?;
+    let stamp = root()
+        .join("node_modules")
+        .join(".poolsim-installed-lock.json");
+    if std::fs::read(&stamp).ok().as_deref() == Some(&lock[..]) {
+        println!("ok: npm packages already installed (package-lock.json)");
+        return Ok(());
+    }
+    println!("installing: npm packages from package-lock.json (wasm-opt, playwright-core)");
+    run(command("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+    std::fs::write(&stamp, &lock).context("cannot write the npm install stamp")
+}
+
+/// One step of `cargo xtask test`: a title and the command.
+struct Step {
+    title: String,
+    cmd: Command,
+}
+
+fn cargo_step(args: &[&str]) -> Step {
+    let mut cmd = cargo();
+    cmd.args(args);
+    Step {
+        title: format!("cargo {}", args.join(" ")),
+        cmd,
+    }
+}
+
+fn tool_step(program: &str, args: &[&str]) -> Step {
+    let mut cmd = tool(program);
+    cmd.args(args);
+    Step {
+        title: format!("{program} {}", args.join(" ")),
+        cmd,
+    }
 }
 
 fn test() -> anyhow::Result<()> {
     setup()?;
-    let wasm = "wasm32-unknown-unknown";
-    let steps: [&[&str]; 6] = [
-        &["fmt", "--all", "--", "--check"],
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &[
-            "clippy",
+    let deny = ["--", "-D", "warnings"];
+    let steps = vec![
+        cargo_step(&["fmt", "--all", "--", "--check"]),
+        cargo_step(&[&["clippy", "--workspace", "--all-targets"][..], &deny].concat()),
+        cargo_step(
+            &[
+                &["clippy", "-p", "poolsim-engine", "--target", WASM][..],
+                &deny,
+            ]
+            .concat(),
+        ),
+        cargo_step(
+            &[
+                &[
+                    "clippy",
+                    "-p",
+                    "poolsim-web",
+                    "--target",
+                    WASM,
+                    "--all-targets",
+                ][..],
+                &deny,
+            ]
+            .concat(),
+        ),
+        cargo_step(&["test", "--workspace"]),
+        // The engine's determinism in Node; the page's components in headless Chromium.
+        cargo_step(&["test", "-p", "poolsim-engine", "--target", WASM]),
+        cargo_step(&[
+            "test",
+            "-p",
+            "poolsim-web",
+            "--target",
+            WASM,
+            "--test",
+            "browser",
+        ]),
+        // The crates with benchmarks (a workspace-wide bench build would also build the page
+        // natively with fat LTO, for nothing).
+        cargo_step(&[
+            "bench",
             "-p",
             "poolsim-engine",
-            "--target",
-            wasm,
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &["test", "--workspace"],
-        &["test", "-p", "poolsim-engine", "--target", wasm],
-        &["bench", "--workspace", "--no-run"],
+            "-p",
+            "poolsim-advisor",
+            "--no-run",
+        ]),
+        // The end-to-end tests compare the page's digests with the release CLI's.
+        cargo_step(&["build", "--release", "-p", "poolsim-cli"]),
+        tool_step("trunk", &["build", "--release"]),
+        tool_step("node", &["--test", "web/e2e/page.test.mjs"]),
     ];
-    for (i, args) in steps.iter().enumerate() {
-        let title = format!("cargo {}", args.join(" "));
-        println!("\n==> [{}/{}] {title}", i + 1, steps.len());
+    run_steps(steps)
+}
+
+fn run_steps(steps: Vec<Step>) -> anyhow::Result<()> {
+    let total = steps.len();
+    for (i, mut step) in steps.into_iter().enumerate() {
+        println!("\n==> [{}/{total}] {}", i + 1, step.title);
         #[expect(
             clippy::disallowed_methods,
             reason = "xtask times build steps; the no-clock rule is the simulation's"
         )]
         let start = std::time::Instant::now();
-        if let Err(e) = run(cargo().args(*args)) {
+        if let Err(e) = run(&mut step.cmd) {
             println!("\n{i} passed, 1 failed");
-            return Err(e).context(format!("step {} of {} failed", i + 1, steps.len()));
+            return Err(e).context(format!("step {} of {total} failed", i + 1));
         }
-        println!("==> {title}: ok in {:.1}s", start.elapsed().as_secs_f64());
+        println!(
+            "==> {}: ok in {:.1}s",
+            step.title,
+            start.elapsed().as_secs_f64()
+        );
     }
-    println!("\n{} passed, 0 failed", steps.len());
+    println!("\n{total} passed, 0 failed");
     Ok(())
 }
 
 fn serve() -> anyhow::Result<()> {
     setup()?;
-    // Until the web page exists; then this becomes `trunk serve`.
-    run(cargo().args([
-        "run",
-        "--release",
-        "-p",
-        "poolsim-cli",
-        "--",
-        "run",
-        "tests/scenarios/default.json",
-    ]))
+    println!("\nserving the page at http://127.0.0.1:8080/ (Ctrl-C stops)");
+    run(tool("trunk").args(["serve", "--release"]))
+}
+
+fn bench() -> anyhow::Result<()> {
+    setup()?;
+    run_steps(vec![
+        cargo_step(&["bench", "-p", "poolsim-engine", "-p", "poolsim-advisor"]),
+        cargo_step(&["build", "--release", "-p", "poolsim-cli"]),
+        tool_step("trunk", &["build", "--release"]),
+        tool_step("node", &["web/bench/bench.mjs"]),
+    ])
 }
 
 #[cfg(test)]

@@ -1,0 +1,579 @@
+//! The sizing view: sweep the pool size over a range in parallel workers, judge each size
+//! against the objectives the user sets (as `poolsim advise` does, with the same code), and
+//! chart the evidence with the objectives, the recommendation, the database's limit per
+//! instance (surge instances of a rolling deploy included) and the theory answers marked.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use poolsim_advisor::{Row, Slo};
+use poolsim_engine::Summary;
+use poolsim_scenario::Config;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::chart::{Chart, Line, Panel, RefLine, Span, XAxis};
+use crate::client::Client;
+use crate::protocol::{FromWorker, ToWorker};
+
+/// Sizes a sweep may cover, and runs it may start, at once.
+const MAX_POINTS: u32 = 200;
+const MAX_WORKERS: usize = 4;
+
+#[derive(Properties, PartialEq, Debug)]
+pub struct SizingProps {
+    /// The valid scenario to size (`None` while the controls hold an error).
+    pub config: Option<Rc<Config>>,
+}
+
+/// What the user asked for, as typed.
+#[derive(Clone, Debug, PartialEq)]
+struct Ask {
+    from: String,
+    to: String,
+    seeds: String,
+    surge: String,
+    wait_p99: String,
+    latency_p99: String,
+    failures: String,
+}
+
+/// A sweep in progress or done.
+#[derive(Debug, Default)]
+struct Sweep {
+    generation: u64,
+    /// `(size, seed index)` of each run id.
+    jobs: BTreeMap<u64, (u32, u32)>,
+    results: BTreeMap<(u32, u32), Summary>,
+    seeds: u32,
+    sizes: Vec<u32>,
+    started_ms: f64,
+    done_ms: Option<f64>,
+    error: Option<String>,
+}
+
+impl Sweep {
+    fn total(&self) -> usize {
+        self.jobs.len()
+    }
+}
+
+/// The parsed objectives, or the field and message of the first bad one.
+fn objectives(ask: &Ask) -> Result<Vec<Slo>, (String, String)> {
+    [
+        ("sizing.wait_p99", "wait_p99", &ask.wait_p99),
+        ("sizing.latency_p99", "latency_p99", &ask.latency_p99),
+        ("sizing.failures", "failures", &ask.failures),
+    ]
+    .into_iter()
+    .filter(|(_, _, v)| !v.trim().is_empty())
+    .map(|(field, name, v)| {
+        format!("{name}={}", v.trim())
+            .parse::<Slo>()
+            .map_err(|e| (field.to_owned(), e.to_string()))
+    })
+    .collect()
+}
+
+fn number(field: &str, text: &str, min: u32, max: u32) -> Result<u32, (String, String)> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            (
+                field.to_owned(),
+                format!("must be a whole number from {min} to {max}"),
+            )
+        })
+}
+
+/// Everything the view shows about one sweep's evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    pub rows: Vec<Row>,
+    pub recommended: Option<u32>,
+    /// usable connections / (instances + surge): the largest pool every instance can fill.
+    pub fleet_limit: u32,
+    pub erlang_c: Option<u32>,
+    pub rule_of_thumb: u32,
+    pub usl_peak: u64,
+    pub offered_per_instance: f64,
+}
+
+/// Judges the finished sizes (those with every seed back) as `poolsim advise` does.
+pub fn evidence(
+    base: &Config,
+    slos: &[Slo],
+    surge: u32,
+    results: &BTreeMap<(u32, u32), Summary>,
+    sizes: &[u32],
+    seeds: u32,
+) -> Evidence {
+    let refs = poolsim_advisor::references(base, slos, surge);
+    let rows: Vec<Row> = sizes
+        .iter()
+        .filter_map(|&size| {
+            let runs: Vec<Summary> = (0..seeds)
+                .map(|k| results.get(&(size, k)).cloned())
+                .collect::<Option<_>>()?;
+            Some(poolsim_advisor::evidence(
+                size,
+                &runs,
+                slos,
+                size <= refs.fleet_limit,
+            ))
+        })
+        .collect();
+    let recommended = rows
+        .iter()
+        .find(|r| r.passes && r.fits_database)
+        .map(|r| r.max_size);
+    Evidence {
+        rows,
+        recommended,
+        fleet_limit: refs.fleet_limit,
+        erlang_c: refs.erlang_c,
+        rule_of_thumb: refs.rule_of_thumb,
+        usl_peak: poolsim_engine::theory(base).usl_peak_concurrency,
+        offered_per_instance: refs.offered_load_per_instance,
+    }
+}
+
+#[component]
+pub fn Sizing(props: &SizingProps) -> Html {
+    let ask = use_state(|| Ask {
+        from: String::new(),
+        to: String::new(),
+        seeds: "1".into(),
+        surge: "0".into(),
+        wait_p99: "50ms".into(),
+        latency_p99: String::new(),
+        failures: "0.1%".into(),
+    });
+    let problem = use_state(|| None::<(String, String)>);
+    let sweep = use_mut_ref(Sweep::default);
+    let workers = use_mut_ref(Vec::<Client>::new);
+    let redraw = use_force_update();
+
+    let Some(config) = props.config.clone() else {
+        return html! {
+            <section class="sizing" data-testid="sizing" data-state="idle">
+                <p class="empty">{"Fix the scenario's errors to size its pool."}</p>
+            </section>
+        };
+    };
+    let refs = poolsim_advisor::references(&config, &[], 0);
+    let default_from = (refs.offered_load_per_instance.floor() as u32).max(1);
+    let default_to = (default_from + 29).max(refs.fleet_limit.min(default_from + 60));
+
+    let on_field = |set: fn(&mut Ask, String)| {
+        let ask = ask.clone();
+        Callback::from(move |e: Event| {
+            if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
+                let mut next = (*ask).clone();
+                set(&mut next, input.value());
+                ask.set(next);
+            }
+        })
+    };
+
+    let start = {
+        let ask = ask.clone();
+        let problem = problem.clone();
+        let sweep = sweep.clone();
+        let workers = workers.clone();
+        let config = config.clone();
+        let redraw = redraw.clone();
+        Callback::from(move |_: MouseEvent| {
+            let a = (*ask).clone();
+            let parsed = (|| {
+                let from = if a.from.trim().is_empty() {
+                    Ok(default_from)
+                } else {
+                    number("sizing.from", &a.from, 1, 10_000)
+                }?;
+                let to = if a.to.trim().is_empty() {
+                    Ok(default_to)
+                } else {
+                    number("sizing.to", &a.to, 1, 10_000)
+                }?;
+                if to < from {
+                    return Err((
+                        "sizing.to".to_owned(),
+                        "must be at least the first size".to_owned(),
+                    ));
+                }
+                if to - from + 1 > MAX_POINTS {
+                    return Err((
+                        "sizing.to".to_owned(),
+                        format!("at most {MAX_POINTS} sizes at once"),
+                    ));
+                }
+                let seeds = number("sizing.seeds", &a.seeds, 1, 10)?;
+                let surge = number("sizing.surge", &a.surge, 0, 1000)?;
+                let slos = objectives(&a)?;
+                if slos.is_empty() {
+                    return Err((
+                        "sizing.wait_p99".to_owned(),
+                        "set at least one objective".to_owned(),
+                    ));
+                }
+                Ok((from, to, seeds, surge))
+            })();
+            let (from, to, seeds, surge) = match parsed {
+                Ok(v) => v,
+                Err(p) => {
+                    problem.set(Some(p));
+                    return;
+                }
+            };
+            problem.set(None);
+            // A new sweep: fresh workers (terminating the old ones cancels their runs).
+            let count = crate::hardware_concurrency().clamp(1, MAX_WORKERS);
+            let generation = sweep.borrow().generation + 1;
+            let mut pool = Vec::with_capacity(count);
+            for _ in 0..count {
+                let sweep = sweep.clone();
+                let redraw = redraw.clone();
+                let client = Client::spawn(move |message| {
+                    let mut s = sweep.borrow_mut();
+                    match message {
+                        FromWorker::Done { id, report, .. } => {
+                            if let Some(&key) = s.jobs.get(&id) {
+                                s.results.insert(key, report.summary);
+                                if s.results.len() == s.total() {
+                                    s.done_ms = Some(crate::now_ms());
+                                }
+                            }
+                        }
+                        FromWorker::Failed { id, message, .. } if s.jobs.contains_key(&id) => {
+                            s.error = Some(message);
+                        }
+                        _ => return,
+                    }
+                    drop(s);
+                    redraw.force_update();
+                });
+                match client {
+                    Ok(c) => pool.push(c),
+                    Err(e) => {
+                        problem.set(Some(("sizing".into(), e)));
+                        return;
+                    }
+                }
+            }
+            let sizes: Vec<u32> = (from..=to).collect();
+            let mut jobs = BTreeMap::new();
+            let mut n = 0usize;
+            for &size in &sizes {
+                for k in 0..seeds {
+                    let id = generation * 1_000_000 + n as u64;
+                    let Ok(point) = poolsim_advisor::config_for_size(&config, size, k, surge)
+                    else {
+                        continue;
+                    };
+                    let text = serde_json::to_string(&point.scenario).unwrap_or_default();
+                    pool[n % pool.len()].send(&ToWorker::Run {
+                        id,
+                        scenario: text,
+                        replace: false,
+                    });
+                    jobs.insert(id, (size, k));
+                    n += 1;
+                }
+            }
+            *workers.borrow_mut() = pool;
+            *sweep.borrow_mut() = Sweep {
+                generation,
+                jobs,
+                results: BTreeMap::new(),
+                seeds,
+                sizes,
+                started_ms: crate::now_ms(),
+                done_ms: None,
+                error: None,
+            };
+            redraw.force_update();
+        })
+    };
+
+    let s = sweep.borrow();
+    let slos = objectives(&ask).unwrap_or_default();
+    let surge = ask.surge.trim().parse::<u32>().unwrap_or(0);
+    let ev = evidence(&config, &slos, surge, &s.results, &s.sizes, s.seeds.max(1));
+    let state = if s.jobs.is_empty() {
+        "idle"
+    } else if s.error.is_some() {
+        "error"
+    } else if s.done_ms.is_some() {
+        "done"
+    } else {
+        "running"
+    };
+    let field_error = |name: &str| {
+        problem
+            .as_ref()
+            .filter(|(f, _)| f == name)
+            .map(|(_, m)| html! { <small class="error" data-error-for={name.to_owned()} role="alert">{m.clone()}</small> })
+            .unwrap_or_default()
+    };
+    let input = |name: &'static str,
+                 label: &'static str,
+                 value: &str,
+                 placeholder: String,
+                 help: &'static str,
+                 set: fn(&mut Ask, String)| {
+        html! {
+            <div class="field">
+                <label for={format!("f-{name}")}>{label}</label>
+                <input id={format!("f-{name}")} name={name} type="text" value={value.to_owned()}
+                       placeholder={placeholder} onchange={on_field(set)}
+                       aria-invalid={problem.as_ref().filter(|(f, _)| f == name).map(|_| "true")} />
+                <small class="help">{help}</small>
+                { field_error(name) }
+            </div>
+        }
+    };
+    let usable = config.db.usable_connections();
+    let instances = config.app.instances;
+    html! {
+        <section class="sizing" data-testid="sizing" data-state={state} aria-label="Pool sizing">
+            <div class="sizing-form">
+                { input("sizing.from", "From size", &ask.from, default_from.to_string(),
+                        "First app.pool.max_size to try (default: the offered load per instance).", |a, v| a.from = v) }
+                { input("sizing.to", "To size", &ask.to, default_to.to_string(), "Last size to try.", |a, v| a.to = v) }
+                { input("sizing.seeds", "Seeds", &ask.seeds, "1".into(),
+                        "Runs per size; a size passes only if every run does.", |a, v| a.seeds = v) }
+                { input("sizing.surge", "Surge instances", &ask.surge, "0".into(),
+                        "Extra instances during a rolling deploy (maxSurge): they need connections too.", |a, v| a.surge = v) }
+                { input("sizing.wait_p99", "p99 pool wait under", &ask.wait_p99, "e.g. 50ms".into(),
+                        "Objective on hikaricp_connections_acquire p99.", |a, v| a.wait_p99 = v) }
+                { input("sizing.latency_p99", "p99 latency under", &ask.latency_p99, "optional, e.g. 200ms".into(),
+                        "Objective on end-to-end latency.", |a, v| a.latency_p99 = v) }
+                { input("sizing.failures", "Failures under", &ask.failures, "e.g. 0.1%".into(),
+                        "Objective on failed requests.", |a, v| a.failures = v) }
+                <button type="button" data-action="sweep" onclick={start}>{"Run sweep"}</button>
+                { field_error("sizing") }
+            </div>
+            { progress(&s) }
+            if let Some(e) = &s.error { <p class="error" role="alert">{format!("A run stopped: {e}")}</p> }
+            { recommendation(&ev, &s, instances, usable, surge) }
+            if !ev.rows.is_empty() { { chart(&ev, &slos, usable, instances + surge) } }
+            if !ev.rows.is_empty() { { table(&ev) } }
+        </section>
+    }
+}
+
+fn progress(s: &Sweep) -> Html {
+    if s.jobs.is_empty() {
+        return Html::default();
+    }
+    let done = s.results.len();
+    let total = s.total();
+    let elapsed = s.done_ms.unwrap_or_else(crate::now_ms) - s.started_ms;
+    html! {
+        <div class="progress" role="status" data-testid="sizing-progress">
+            <progress value={done.to_string()} max={total.to_string()} aria-label="Sweep progress" />
+            <span data-elapsed-ms={format!("{elapsed:.0}")}>
+                { if s.done_ms.is_some() {
+                    format!("{total} runs in {:.1} s", elapsed / 1e3)
+                } else {
+                    format!("{done} of {total} runs…")
+                } }
+            </span>
+        </div>
+    }
+}
+
+fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32, surge: u32) -> Html {
+    if s.done_ms.is_none() {
+        return Html::default();
+    }
+    let simulated = match ev.recommended {
+        Some(size) => format!("Recommended: app.pool.max_size = {size}"),
+        None => match ev.rows.iter().find(|r| r.passes) {
+            Some(r) => format!(
+                "No size fits: {} per instance meets the objectives, but {} instances (with {surge} surge) × {} exceed the database's {usable} usable connections (at most {} each)",
+                r.max_size,
+                instances + surge,
+                r.max_size,
+                ev.fleet_limit
+            ),
+            None => "No size in this range meets the objectives: widen the range or relax them"
+                .to_owned(),
+        },
+    };
+    let erlang = ev.erlang_c.map_or_else(
+        || "Erlang C has no answer here (no wait objective, or no stable size)".to_owned(),
+        |c| format!("Erlang C says {c}"),
+    );
+    let why = match (ev.recommended, ev.erlang_c) {
+        (Some(sim), Some(c)) if sim < c => {
+            "The simulation needs fewer than Erlang C: round robin spaces each instance's arrivals more evenly than Poisson, and real holds vary less than exponential ones."
+        }
+        (Some(sim), Some(c)) if sim > c => {
+            "The simulation needs more than Erlang C: holds vary more than exponential ones (heavy tails, think time, connect time), or objectives beyond pool wait bind."
+        }
+        (Some(_), Some(_)) => {
+            "The simulation and Erlang C agree: arrivals and holds are close to M/M/c here."
+        }
+        _ => "",
+    };
+    html! {
+        <div class="recommendation" data-testid="recommendation" data-recommended={ev.recommended.map(|r| r.to_string())}>
+            <p class="answer">{simulated}</p>
+            <ul>
+                <li>{erlang}{" (one instance's Poisson share, exponential holds, no timeout)."}</li>
+                <li>{format!("HikariCP's rule of thumb, connections = cores × 2 + spindles, gives {} per instance for the fleet.", ev.rule_of_thumb)}</li>
+                <li>{format!("The database allows at most {} per instance: {usable} usable connections over {instances} instances plus {surge} surge.", ev.fleet_limit)}</li>
+                <li>{format!("Offered load {:.2} erlangs per instance (Little's law): fewer connections cannot keep up. The database's throughput peaks at {} concurrent queries (USL); pools that let more run at once make it slower.", ev.offered_per_instance, ev.usl_peak)}</li>
+                if !why.is_empty() { <li>{why}</li> }
+            </ul>
+        </div>
+    }
+}
+
+fn chart(ev: &Evidence, slos: &[Slo], usable: u32, fleet: u32) -> Html {
+    let xs: Rc<[f64]> = ev.rows.iter().map(|r| f64::from(r.max_size)).collect();
+    let col = |f: fn(&Row) -> f64| -> Rc<[f64]> { ev.rows.iter().map(f).collect() };
+    let line = |label: &str, key: &'static str, color: &'static str, ys: Rc<[f64]>| Line {
+        label: label.to_owned(),
+        key,
+        color,
+        xs: xs.clone(),
+        ys,
+        baseline: false,
+    };
+    let limit = |metric: poolsim_advisor::SloMetric| -> Vec<RefLine> {
+        slos.iter()
+            .filter(|s| s.metric == metric)
+            .map(|s| RefLine {
+                label: format!("objective {}", s.show(s.limit)),
+                y: if metric == poolsim_advisor::SloMetric::Failures {
+                    s.limit * 100.0
+                } else {
+                    s.limit
+                },
+            })
+            .collect()
+    };
+    use poolsim_advisor::SloMetric as M;
+    let panels = Rc::new(vec![
+        Panel {
+            unit: "wait p99 ms",
+            lines: vec![line(
+                "p99 pool wait",
+                "wait_p99",
+                "#e08a00",
+                col(|r| r.wait_p99_ms),
+            )],
+            refs: limit(M::WaitP99),
+            log: true,
+        },
+        Panel {
+            unit: "latency p99 ms",
+            lines: vec![line(
+                "p99 latency",
+                "latency_p99",
+                "#2f6fdf",
+                col(|r| r.latency_p99_ms),
+            )],
+            refs: limit(M::LatencyP99),
+            log: true,
+        },
+        Panel {
+            unit: "failed %",
+            lines: vec![line(
+                "failed requests",
+                "failed",
+                "#d64545",
+                col(|r| r.failed_ratio * 100.0),
+            )],
+            refs: limit(M::Failures),
+            log: false,
+        },
+        Panel {
+            unit: "connections",
+            lines: vec![
+                line(
+                    "database peak connections",
+                    "db_peak",
+                    "#8b5cf6",
+                    col(|r| r.db_peak_connections as f64),
+                ),
+                line(
+                    "fleet pools (size × instances)",
+                    "fleet_total",
+                    "#7b8794",
+                    ev.rows
+                        .iter()
+                        .map(|r| f64::from(r.max_size) * f64::from(fleet))
+                        .collect(),
+                ),
+            ],
+            refs: vec![RefLine {
+                label: format!("usable {usable}"),
+                y: f64::from(usable),
+            }],
+            log: false,
+        },
+    ]);
+    let mut spans = vec![];
+    if let Some(r) = ev.recommended {
+        spans.push(Span {
+            from: f64::from(r),
+            to: f64::from(r),
+            label: format!("recommended {r}"),
+            alert: true,
+        });
+    }
+    spans.push(Span {
+        from: f64::from(ev.fleet_limit),
+        to: f64::from(ev.fleet_limit),
+        label: format!("database limit {}", ev.fleet_limit),
+        alert: false,
+    });
+    if let Some(c) = ev.erlang_c {
+        spans.push(Span {
+            from: f64::from(c),
+            to: f64::from(c),
+            label: format!("Erlang C {c}"),
+            alert: false,
+        });
+    }
+    let lo = xs.first().copied().unwrap_or(1.0);
+    let hi = xs.last().copied().unwrap_or(lo + 1.0).max(lo + 1.0);
+    html! {
+        <figure class="chart-figure" data-chart="sizing">
+            <figcaption><span class="title">{"Evidence by pool size (worst of the seeds)"}</span></figcaption>
+            <Chart title="Evidence by pool size" {panels} x={XAxis::Linear { min: lo, max: hi, unit: "max_size" }} spans={Rc::new(spans)} />
+        </figure>
+    }
+}
+
+fn table(ev: &Evidence) -> Html {
+    html! {
+        <table class="evidence" data-testid="evidence">
+            <thead><tr>
+                <th scope="col">{"max_size"}</th><th scope="col">{"wait p99 ms"}</th><th scope="col">{"latency p99 ms"}</th>
+                <th scope="col">{"failed"}</th><th scope="col">{"pool util"}</th><th scope="col">{"db peak"}</th><th scope="col">{"verdict"}</th>
+            </tr></thead>
+            <tbody>
+                { for ev.rows.iter().map(|r| html! {
+                    <tr class={classes!(r.passes.then_some("passes"), (Some(r.max_size) == ev.recommended).then_some("recommended"))}>
+                        <td>{r.max_size}</td>
+                        <td>{crate::chart::number(r.wait_p99_ms)}</td>
+                        <td>{crate::chart::number(r.latency_p99_ms)}</td>
+                        <td>{format!("{:.2}%", r.failed_ratio * 100.0)}</td>
+                        <td>{format!("{:.0}%", r.pool_utilization * 100.0)}</td>
+                        <td>{r.db_peak_connections}</td>
+                        <td>{ if !r.fits_database { "does not fit the database".to_owned() }
+                              else if r.passes { "meets".to_owned() }
+                              else { format!("misses: {}", r.missed.join("; ")) } }</td>
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
