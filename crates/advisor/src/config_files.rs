@@ -194,8 +194,10 @@ pub fn apply(file: &str, settings: &[Setting], found: &mut FoundConfig) -> Resul
         let millis = || {
             s.value
                 .parse::<u64>()
-                .map(Duration::from_ms)
-                .map_err(|_| bad("is not a whole number of milliseconds"))
+                .ok()
+                .and_then(|ms| ms.checked_mul(1_000))
+                .map(Duration::from_us)
+                .ok_or_else(|| bad("is not a whole number of milliseconds (up to 2^64 us)"))
         };
         let pool = &mut found.pool;
         match s.key.as_str() {
@@ -289,6 +291,12 @@ mod tests {
             (f.max_connections, f.reserved_connections),
             (Some(500), Some(3))
         );
+    }
+
+    #[test]
+    fn a_timeout_too_large_for_microseconds_is_an_error_not_an_overflow() {
+        let e = found("app.properties", "connectionTimeout=18446744073709552\n").unwrap_err();
+        assert!(e.to_string().starts_with("app.properties:1"), "{e}");
     }
 
     #[test]

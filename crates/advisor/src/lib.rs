@@ -8,7 +8,7 @@
 //! compared on their worst run, so the answer does not hinge on one lucky seed.
 //!
 //! Running is the caller's: `advise` hands batches of configurations to a runner, which the
-//! CLI runs on all cores (a web page would use workers).
+//! CLI runs on all cores and the page's sizing view in web workers.
 
 pub mod config_files;
 pub mod parallel;
@@ -319,10 +319,25 @@ pub struct References {
     pub rule_of_thumb: u32,
 }
 
+/// The largest pool every instance can fill: usable connections / (instances + surge).
+pub fn fleet_limit(base: &Config, surge: u32) -> u32 {
+    let fleet = base.app.instances.saturating_add(surge).max(1);
+    (base.db.usable_connections() / fleet).clamp(1, MAX_POOL_SIZE)
+}
+
+/// The smallest size of `rows` (in increasing size) that meets the objectives and fits the
+/// database. Fitting only gets harder with size, so when the first passing size does not
+/// fit, none does.
+pub fn recommended(rows: &[Row]) -> Option<u32> {
+    rows.iter()
+        .find(|r| r.passes)
+        .filter(|r| r.fits_database)
+        .map(|r| r.max_size)
+}
+
 pub fn references(base: &Config, slos: &[Slo], surge: u32) -> References {
     let instances = base.app.instances;
-    let fleet = instances.saturating_add(surge).max(1);
-    let fleet_limit = (base.db.usable_connections() / fleet).clamp(1, MAX_POOL_SIZE);
+    let fleet_limit = fleet_limit(base, surge);
     let per_instance = poolsim_engine::theory(base).offered_load_erlangs / f64::from(instances);
     let lo = (per_instance.floor() as u32).clamp(1, MAX_POOL_SIZE);
     References {
@@ -342,7 +357,7 @@ pub fn config_for_size(
     k: u32,
     surge: u32,
 ) -> Result<Config, AdviseError> {
-    let lift = size > references(base, &[], surge).fleet_limit;
+    let lift = size > fleet_limit(base, surge);
     with_pool_size(base, size, k, lift)
 }
 
@@ -372,7 +387,6 @@ fn with_pool_size(
     })
 }
 
-/// A size's worst run on each metric, and which objectives it misses.
 /// One size's row: each metric at its worst over `runs` (the seeds), judged against `slos`.
 pub fn evidence(size: u32, runs: &[Summary], slos: &[Slo], fits_database: bool) -> Row {
     let worst = |f: &dyn Fn(&Summary) -> f64| runs.iter().map(f).fold(0.0, f64::max);
@@ -401,7 +415,7 @@ pub fn evidence(size: u32, runs: &[Summary], slos: &[Slo], fits_database: bool) 
 }
 
 /// Failed requests over arrived requests (0 with no arrivals).
-pub(crate) fn failed_ratio(s: &Summary) -> f64 {
+pub fn failed_ratio(s: &Summary) -> f64 {
     if s.requests.arrived == 0 {
         0.0
     } else {

@@ -276,8 +276,9 @@ impl Series {
         out
     }
 
-    /// Appends `more`'s buckets (a [`Series::tail`]) after this series' own.
+    /// Appends `more`'s buckets (a [`Series::tail`] of the same run) after this series' own.
     pub fn append(&mut self, more: &Series) {
+        self.bucket_s = more.bucket_s;
         more.each_column(self, |column| column.move_to_end());
     }
 

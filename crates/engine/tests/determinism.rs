@@ -73,7 +73,6 @@ fn a_run_in_slices_sends_the_series_it_reports() {
                 break;
             }
         }
-        stitched.bucket_s = whole.series.bucket_s;
         assert_eq!(stitched, whole.series, "slices of {slice} events");
         assert_eq!(sim.into_report(), whole);
     }

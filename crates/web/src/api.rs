@@ -118,9 +118,24 @@ fn start(scenario: JsValue, bench: bool) -> Promise {
 }
 
 fn answer(message: FromWorker) {
+    if let FromWorker::Crashed { message } = &message {
+        // Every pending run died with the worker; the next call starts a new one.
+        let pending = API.with(|api| {
+            let mut api = api.borrow_mut();
+            api.client = None;
+            std::mem::take(&mut api.pending)
+        });
+        for (_, (_, reject, _)) in pending {
+            let _ = reject.call1(&JsValue::NULL, &error(message));
+        }
+        return;
+    }
     let id = match &message {
         FromWorker::Done { id, .. } | FromWorker::Failed { id, .. } => *id,
-        FromWorker::Ready | FromWorker::Progress { .. } | FromWorker::Reviewed { .. } => return,
+        FromWorker::Ready
+        | FromWorker::Progress { .. }
+        | FromWorker::Reviewed { .. }
+        | FromWorker::Crashed { .. } => return,
     };
     let Some((resolve, reject, bench)) = API.with(|api| api.borrow_mut().pending.remove(&id))
     else {
@@ -143,7 +158,10 @@ fn answer(message: FromWorker) {
             js_sys::JSON::parse(&json).map_err(|_| error("cannot read the summary"))
         }
         FromWorker::Failed { message, .. } => Err(error(&message)),
-        FromWorker::Ready | FromWorker::Progress { .. } | FromWorker::Reviewed { .. } => return,
+        FromWorker::Ready
+        | FromWorker::Progress { .. }
+        | FromWorker::Reviewed { .. }
+        | FromWorker::Crashed { .. } => return,
     };
     let _ = match outcome {
         Ok(summary) => resolve.call1(&JsValue::NULL, &summary),

@@ -7,7 +7,7 @@ use poolsim_scenario::Scenario;
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::chart::{Chart, clock};
@@ -85,23 +85,6 @@ pub fn App() -> Html {
             }
         });
     }
-    // The worker may start after the first run was decided: send it then.
-    {
-        let client = client.clone();
-        let scenario = page.scenario.clone();
-        let first = run_id;
-        let ready = client.borrow().is_some();
-        use_effect_with(ready, move |ready| {
-            if let (true, Some(id), Some(c)) = (*ready, first, client.borrow().as_ref()) {
-                c.send(&ToWorker::Run {
-                    id,
-                    scenario: scenario.to_string(),
-                    replace: true,
-                });
-            }
-        });
-    }
-
     // The URL follows the scenario; back and forward bring scenarios back.
     {
         let origin = page.origin;
@@ -226,8 +209,9 @@ pub fn App() -> Html {
                         }
                         { for ChartId::ALL.into_iter().map(|id| figure(&page, id)) }
                     }
-                    if *view == View::Sizing { <Sizing config={current_config(&page)} /> }
-                    if *view == View::Review { <ReviewView config={current_config(&page)} /> }
+                    // Kept mounted while hidden: a sweep or a review goes on behind another tab.
+                    <div hidden={*view != View::Sizing}><Sizing config={current_config(&page)} /></div>
+                    <div hidden={*view != View::Review}><ReviewView config={current_config(&page)} /></div>
                 </div>
             </div>
             <footer class="foot">
@@ -273,7 +257,7 @@ fn Tabs(props: &TabsProps) -> Html {
 
 /// The scenario's validated config, when the controls hold no error.
 fn current_config(page: &Page) -> Option<Rc<poolsim_scenario::Config>> {
-    if !page.errors.is_empty() {
+    if !page.errors.is_empty() || page.run_error.is_some() {
         return None;
     }
     page.running
@@ -461,10 +445,7 @@ fn Figure(props: &FigureProps) -> Html {
     let on_instance = {
         let instance = instance.clone();
         Callback::from(move |e: Event| {
-            let v = e
-                .target_dyn_into::<HtmlSelectElement>()
-                .map(|s| s.value())
-                .unwrap_or_default();
+            let v = crate::controls::event_value(&e);
             instance.set(v.parse::<usize>().map_or(Instance::All, Instance::One));
         })
     };
@@ -507,10 +488,7 @@ fn Toolbar(props: &ToolbarProps) -> Html {
         let dispatcher = page.dispatcher();
         let preset = preset.clone();
         Callback::from(move |e: Event| {
-            let id = e
-                .target_dyn_into::<HtmlSelectElement>()
-                .map(|s| s.value())
-                .unwrap_or_default();
+            let id = crate::controls::event_value(&e);
             if let Some(p) = presets::Preset::by_id(&id) {
                 preset.set(id);
                 dispatcher.dispatch(Action::Replace {
@@ -688,20 +666,14 @@ fn EmbedPanel(props: &EmbedProps) -> Html {
     let on_chart = {
         let chart = chart.clone();
         Callback::from(move |e: Event| {
-            let v = e
-                .target_dyn_into::<HtmlSelectElement>()
-                .map(|s| s.value())
-                .unwrap_or_default();
+            let v = crate::controls::event_value(&e);
             chart.set(ChartId::parse(&v).unwrap_or(ChartId::Pool));
         })
     };
     let on_controls = {
         let controls = controls.clone();
         Callback::from(move |e: Event| {
-            let v = e
-                .target_dyn_into::<HtmlInputElement>()
-                .map(|i| i.value())
-                .unwrap_or_default();
+            let v = crate::controls::event_value(&e);
             controls.set(v);
         })
     };

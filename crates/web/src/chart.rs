@@ -347,7 +347,8 @@ fn path(line: &Line, x: &XScale, y: &YScale) -> String {
     let mut d = String::with_capacity(line.xs.len() * 14);
     let mut pen_down = false;
     for (&xv, &yv) in line.xs.iter().zip(line.ys.iter()) {
-        match (x.px(xv), yv.is_finite() && (!y.log || yv > 0.0)) {
+        // On a log panel a zero (no wait at all) sits on the bottom line rather than vanishing.
+        match (x.px(xv), yv.is_finite()) {
             (Some(px), true) => {
                 let py = y.px(yv);
                 let _ = write!(d, "{}{px:.1},{py:.1}", if pen_down { 'L' } else { 'M' });

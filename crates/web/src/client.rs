@@ -20,6 +20,7 @@ pub struct Client {
     /// Messages sent before the worker said it was ready (it would drop them).
     waiting: Rc<RefCell<Option<Vec<String>>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
 impl std::fmt::Debug for Client {
@@ -30,13 +31,15 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Starts a worker; `on_message` gets everything it sends back.
-    pub fn spawn(mut on_message: impl FnMut(FromWorker) + 'static) -> Result<Client, String> {
+    pub fn spawn(on_message: impl FnMut(FromWorker) + 'static) -> Result<Client, String> {
+        let on_message = std::rc::Rc::new(RefCell::new(on_message));
         let worker =
             new_worker().map_err(|e| format!("cannot start the simulation worker: {e:?}"))?;
         let waiting: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
         let handler = {
             let worker = worker.clone();
             let waiting = waiting.clone();
+            let on_message = on_message.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 let Some(text) = event.data().as_string() else {
                     return;
@@ -48,16 +51,27 @@ impl Client {
                     for queued in waiting.borrow_mut().take().unwrap_or_default() {
                         let _ = worker.post_message(&JsValue::from_str(&queued));
                     }
-                } else {
-                    on_message(message);
+                } else if let Ok(mut f) = on_message.try_borrow_mut() {
+                    f(message);
                 }
             })
         };
         worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        let on_error = {
+            let on_message = on_message.clone();
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                let message = format!("the simulation worker stopped: {}", e.message());
+                if let Ok(mut f) = on_message.try_borrow_mut() {
+                    f(FromWorker::Crashed { message });
+                }
+            })
+        };
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Client {
             worker,
             waiting,
             _on_message: handler,
+            _on_error: on_error,
         })
     }
 
@@ -76,6 +90,8 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
         self.worker.terminate();
     }
 }

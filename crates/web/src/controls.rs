@@ -75,6 +75,19 @@ struct Ctx {
     add_kind: UseStateHandle<String>,
 }
 
+/// The value of the `<input>`, `<select>` or `<textarea>` an event came from ("" if none).
+pub fn event_value(e: &Event) -> String {
+    if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
+        i.value()
+    } else if let Some(s) = e.target_dyn_into::<HtmlSelectElement>() {
+        s.value()
+    } else if let Some(t) = e.target_dyn_into::<web_sys::HtmlTextAreaElement>() {
+        t.value()
+    } else {
+        String::new()
+    }
+}
+
 /// An `id` attribute for a field path (`app.pool.max_size` → `f-app-pool-max_size`).
 fn dom_id(path: &str) -> String {
     let mut id = String::from("f-");
@@ -114,14 +127,8 @@ impl Ctx {
     }
 
     fn edit(&self, path: String, kind: Kind) -> Callback<Event> {
-        self.on_edit.reform(move |e: Event| {
-            let text = e
-                .target_dyn_into::<HtmlInputElement>()
-                .map(|i| i.value())
-                .or_else(|| e.target_dyn_into::<HtmlSelectElement>().map(|s| s.value()))
-                .unwrap_or_default();
-            (path.clone(), form::parse_input(kind, &text))
-        })
+        self.on_edit
+            .reform(move |e: Event| (path.clone(), form::parse_input(kind, &event_value(&e))))
     }
 
     /// One labelled control with its help and its error.
@@ -191,10 +198,7 @@ impl Ctx {
             let path = path.to_owned();
             let current = current.clone();
             self.on_edit.reform(move |e: Event| {
-                let kind = e
-                    .target_dyn_into::<HtmlSelectElement>()
-                    .map(|s| s.value())
-                    .unwrap_or_default();
+                let kind = event_value(&e);
                 (path.clone(), Some(form::switch_dist(&current, &kind)))
             })
         };
@@ -234,10 +238,7 @@ impl Ctx {
         let onchange = {
             let values_path = values_path.clone();
             self.on_edit.reform(move |e: Event| {
-                let text = e
-                    .target_dyn_into::<HtmlInputElement>()
-                    .map(|i| i.value())
-                    .unwrap_or_default();
+                let text = event_value(&e);
                 let items: Vec<Value> = text
                     .split(',')
                     .map(str::trim)
@@ -274,10 +275,7 @@ impl Ctx {
         let on_kind = {
             let current = current.clone();
             self.on_edit.reform(move |e: Event| {
-                let kind = e
-                    .target_dyn_into::<HtmlSelectElement>()
-                    .map(|s| s.value())
-                    .unwrap_or_default();
+                let kind = event_value(&e);
                 (
                     base.to_owned(),
                     Some(form::switch_arrivals(&current, &kind)),
@@ -389,10 +387,7 @@ impl Ctx {
         let add = {
             let all = faults.clone();
             let kind = (*add_kind).clone();
-            let at = self
-                .value("duration")
-                .and_then(Value::as_str)
-                .map_or("1m".to_owned(), |_| "1m".to_owned());
+            let at = "1m".to_owned();
             self.on_edit.reform(move |_: MouseEvent| {
                 let mut all = all.clone();
                 all.push(form::new_fault(&kind, &at));
@@ -430,10 +425,7 @@ impl Ctx {
                 .unwrap_or("1m")
                 .to_owned();
             self.on_edit.reform(move |e: Event| {
-                let kind = e
-                    .target_dyn_into::<HtmlSelectElement>()
-                    .map(|s| s.value())
-                    .unwrap_or_default();
+                let kind = event_value(&e);
                 (base.clone(), Some(form::new_fault(&kind, &at)))
             })
         };
@@ -515,10 +507,7 @@ impl Ctx {
         let onchange = {
             let path = path.to_owned();
             self.on_edit.reform(move |e: Event| {
-                let text = e
-                    .target_dyn_into::<HtmlInputElement>()
-                    .map(|i| i.value())
-                    .unwrap_or_default();
+                let text = event_value(&e);
                 let text = text.trim().to_owned();
                 (path.clone(), (!text.is_empty()).then(|| Value::from(text)))
             })

@@ -118,7 +118,15 @@ pub fn copy(text: &str, done: impl FnOnce(Result<(), String>) + 'static) {
         done(Err("no window".into()));
         return;
     };
-    let promise = window.navigator().clipboard().write_text(text);
+    // `navigator.clipboard` exists only in secure contexts (https, localhost).
+    let navigator = window.navigator();
+    if !window.is_secure_context()
+        || !js_sys::Reflect::has(&navigator, &"clipboard".into()).unwrap_or(false)
+    {
+        done(Err("the clipboard is only available over https".into()));
+        return;
+    }
+    let promise = navigator.clipboard().write_text(text);
     wasm_bindgen_futures::spawn_local(async move {
         let result = wasm_bindgen_futures::JsFuture::from(promise).await;
         done(result.map(|_| ()).map_err(js_error));

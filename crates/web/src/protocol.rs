@@ -53,6 +53,9 @@ pub enum FromWorker {
         /// The review, or why there is none (a file's error with its line, a bad objective).
         result: Result<Box<Review>, String>,
     },
+    /// The worker itself died (made by the page's side from the worker's `error` event):
+    /// every run it held is lost.
+    Crashed { message: String },
     Failed {
         id: u64,
         /// A bad scenario: every problem by field path.

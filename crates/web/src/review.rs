@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use poolsim_advisor::review::Review;
 use poolsim_scenario::Config;
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::client::Client;
@@ -49,28 +48,14 @@ pub fn ReviewView(props: &ReviewProps) -> Html {
 
     let text_input = |state: &UseStateHandle<String>| {
         let state = state.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Some(t) = e.target_dyn_into::<HtmlTextAreaElement>() {
-                state.set(t.value());
-            }
-        })
+        Callback::from(move |e: InputEvent| state.set(crate::controls::event_value(&e)))
     };
-    let on_format = {
-        let app_format = app_format.clone();
-        Callback::from(move |e: Event| {
-            if let Some(s) = e.target_dyn_into::<HtmlSelectElement>() {
-                app_format.set(s.value());
-            }
-        })
+    let set_on_change = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: Event| state.set(crate::controls::event_value(&e)))
     };
-    let on_failures = {
-        let failures = failures.clone();
-        Callback::from(move |e: Event| {
-            if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
-                failures.set(i.value());
-            }
-        })
-    };
+    let on_format = set_on_change(&app_format);
+    let on_failures = set_on_change(&failures);
     let example = {
         let app_text = app_text.clone();
         let db_text = db_text.clone();
@@ -101,15 +86,15 @@ pub fn ReviewView(props: &ReviewProps) -> Html {
             if worker.borrow().is_none() {
                 let answer = outcome.clone();
                 let latest = next_id.clone();
-                match Client::spawn(move |message| {
-                    if let FromWorker::Reviewed { id, result } = message
-                        && id == *latest.borrow()
-                    {
+                match Client::spawn(move |message| match message {
+                    FromWorker::Reviewed { id, result } if id == *latest.borrow() => {
                         answer.set(match result {
                             Ok(review) => Outcome::Done(review),
                             Err(e) => Outcome::Failed(e),
                         });
                     }
+                    FromWorker::Crashed { message } => answer.set(Outcome::Failed(message)),
+                    _ => {}
                 }) {
                     Ok(c) => *worker.borrow_mut() = Some(c),
                     Err(e) => {

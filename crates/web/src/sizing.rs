@@ -9,7 +9,6 @@ use std::rc::Rc;
 use poolsim_advisor::{Row, Slo};
 use poolsim_engine::Summary;
 use poolsim_scenario::Config;
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::chart::{Chart, Line, Panel, RefLine, Span, XAxis};
@@ -47,14 +46,32 @@ struct Sweep {
     results: BTreeMap<(u32, u32), Summary>,
     seeds: u32,
     sizes: Vec<u32>,
+    /// Points whose run stopped (an overload, the event budget): `(size, seed)` → why.
+    failures: BTreeMap<(u32, u32), String>,
+    /// What the sweep was started with: results are judged against these, not against
+    /// whatever the controls hold now.
+    config: Option<Rc<Config>>,
+    slos: Vec<Slo>,
+    surge: u32,
     started_ms: f64,
     done_ms: Option<f64>,
+    /// The workers died, or points could not be made.
     error: Option<String>,
 }
 
 impl Sweep {
     fn total(&self) -> usize {
         self.jobs.len()
+    }
+
+    fn finished(&self) -> usize {
+        self.results.len() + self.failures.len()
+    }
+
+    fn note_finished(&mut self) {
+        if self.finished() == self.total() && self.done_ms.is_none() {
+            self.done_ms = Some(crate::now_ms());
+        }
     }
 }
 
@@ -101,35 +118,39 @@ pub struct Evidence {
     pub offered_per_instance: f64,
 }
 
-/// Judges the finished sizes (those with every seed back) as `poolsim advise` does.
-pub fn evidence(
-    base: &Config,
-    slos: &[Slo],
-    surge: u32,
-    results: &BTreeMap<(u32, u32), Summary>,
-    sizes: &[u32],
-    seeds: u32,
-) -> Evidence {
-    let refs = poolsim_advisor::references(base, slos, surge);
-    let rows: Vec<Row> = sizes
+/// Judges the finished sizes (those with every seed back) as `poolsim advise` does, against
+/// the scenario, objectives and surge the sweep was started with.
+fn evidence(sweep: &Sweep) -> Option<Evidence> {
+    let base = sweep.config.as_ref()?;
+    let (slos, seeds) = (&sweep.slos, sweep.seeds.max(1));
+    let refs = poolsim_advisor::references(base, slos, sweep.surge);
+    let rows: Vec<Row> = sweep
+        .sizes
         .iter()
         .filter_map(|&size| {
+            let fits = size <= refs.fleet_limit;
+            if let Some(why) = (0..seeds).find_map(|k| sweep.failures.get(&(size, k))) {
+                // A stopped run fails its size (an overload below the offered load, say).
+                return Some(Row {
+                    max_size: size,
+                    wait_p99_ms: f64::NAN,
+                    latency_p99_ms: f64::NAN,
+                    failed_ratio: f64::NAN,
+                    pool_utilization: f64::NAN,
+                    db_peak_connections: 0,
+                    fits_database: fits,
+                    passes: false,
+                    missed: vec![format!("the run stopped: {why}")],
+                });
+            }
             let runs: Vec<Summary> = (0..seeds)
-                .map(|k| results.get(&(size, k)).cloned())
+                .map(|k| sweep.results.get(&(size, k)).cloned())
                 .collect::<Option<_>>()?;
-            Some(poolsim_advisor::evidence(
-                size,
-                &runs,
-                slos,
-                size <= refs.fleet_limit,
-            ))
+            Some(poolsim_advisor::evidence(size, &runs, slos, fits))
         })
         .collect();
-    let recommended = rows
-        .iter()
-        .find(|r| r.passes && r.fits_database)
-        .map(|r| r.max_size);
-    Evidence {
+    let recommended = poolsim_advisor::recommended(&rows);
+    Some(Evidence {
         rows,
         recommended,
         fleet_limit: refs.fleet_limit,
@@ -137,7 +158,7 @@ pub fn evidence(
         rule_of_thumb: refs.rule_of_thumb,
         usl_peak: poolsim_engine::theory(base).usl_peak_concurrency,
         offered_per_instance: refs.offered_load_per_instance,
-    }
+    })
 }
 
 #[component]
@@ -163,18 +184,21 @@ pub fn Sizing(props: &SizingProps) -> Html {
             </section>
         };
     };
-    let refs = poolsim_advisor::references(&config, &[], 0);
-    let default_from = (refs.offered_load_per_instance.floor() as u32).max(1);
-    let default_to = (default_from + 29).max(refs.fleet_limit.min(default_from + 60));
+    let offered = poolsim_engine::theory(&config).offered_load_erlangs
+        / f64::from(config.app.instances.max(1));
+    let limit = poolsim_advisor::fleet_limit(&config, 0);
+    let default_from = (offered.floor() as u32).clamp(1, poolsim_scenario::MAX_POOL_SIZE);
+    let default_to = default_from
+        .saturating_add(29)
+        .max(limit.min(default_from.saturating_add(60)))
+        .min(poolsim_scenario::MAX_POOL_SIZE);
 
     let on_field = |set: fn(&mut Ask, String)| {
         let ask = ask.clone();
         Callback::from(move |e: Event| {
-            if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
-                let mut next = (*ask).clone();
-                set(&mut next, input.value());
-                ask.set(next);
-            }
+            let mut next = (*ask).clone();
+            set(&mut next, crate::controls::event_value(&e));
+            ask.set(next);
         })
     };
 
@@ -240,16 +264,16 @@ pub fn Sizing(props: &SizingProps) -> Html {
                     let mut s = sweep.borrow_mut();
                     match message {
                         FromWorker::Done { id, report, .. } => {
-                            if let Some(&key) = s.jobs.get(&id) {
-                                s.results.insert(key, report.summary);
-                                if s.results.len() == s.total() {
-                                    s.done_ms = Some(crate::now_ms());
-                                }
-                            }
+                            let Some(&key) = s.jobs.get(&id) else { return };
+                            s.results.insert(key, report.summary);
+                            s.note_finished();
                         }
-                        FromWorker::Failed { id, message, .. } if s.jobs.contains_key(&id) => {
-                            s.error = Some(message);
+                        FromWorker::Failed { id, message, .. } => {
+                            let Some(&key) = s.jobs.get(&id) else { return };
+                            s.failures.insert(key, message);
+                            s.note_finished();
                         }
+                        FromWorker::Crashed { message } => s.error = Some(message),
                         _ => return,
                     }
                     drop(s);
@@ -284,10 +308,15 @@ pub fn Sizing(props: &SizingProps) -> Html {
                 }
             }
             *workers.borrow_mut() = pool;
+            let slos = objectives(&a).unwrap_or_default();
             *sweep.borrow_mut() = Sweep {
                 generation,
                 jobs,
                 results: BTreeMap::new(),
+                failures: BTreeMap::new(),
+                config: Some(config.clone()),
+                slos,
+                surge,
                 seeds,
                 sizes,
                 started_ms: crate::now_ms(),
@@ -299,9 +328,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
     };
 
     let s = sweep.borrow();
-    let slos = objectives(&ask).unwrap_or_default();
-    let surge = ask.surge.trim().parse::<u32>().unwrap_or(0);
-    let ev = evidence(&config, &slos, surge, &s.results, &s.sizes, s.seeds.max(1));
+    let ev = evidence(&s);
     let state = if s.jobs.is_empty() {
         "idle"
     } else if s.error.is_some() {
@@ -335,8 +362,8 @@ pub fn Sizing(props: &SizingProps) -> Html {
             </div>
         }
     };
-    let usable = config.db.usable_connections();
-    let instances = config.app.instances;
+    let swept = s.config.clone().unwrap_or_else(|| config.clone());
+    let (usable, instances) = (swept.db.usable_connections(), swept.app.instances);
     html! {
         <section class="sizing" data-testid="sizing" data-state={state} aria-label="Pool sizing">
             <div class="sizing-form">
@@ -358,9 +385,11 @@ pub fn Sizing(props: &SizingProps) -> Html {
             </div>
             { progress(&s) }
             if let Some(e) = &s.error { <p class="error" role="alert">{format!("A run stopped: {e}")}</p> }
-            { recommendation(&ev, &s, instances, usable, surge) }
-            if !ev.rows.is_empty() { { chart(&ev, &slos, usable, instances + surge) } }
-            if !ev.rows.is_empty() { { table(&ev) } }
+            if let Some(ev) = ev.as_ref().filter(|ev| !ev.rows.is_empty()) {
+                { recommendation(ev, &s, instances, usable) }
+                { chart(ev, &s.slos, usable, u64::from(instances) + u64::from(s.surge)) }
+                { table(ev) }
+            }
         </section>
     }
 }
@@ -369,7 +398,7 @@ fn progress(s: &Sweep) -> Html {
     if s.jobs.is_empty() {
         return Html::default();
     }
-    let done = s.results.len();
+    let done = s.finished();
     let total = s.total();
     let elapsed = s.done_ms.unwrap_or_else(crate::now_ms) - s.started_ms;
     html! {
@@ -386,10 +415,11 @@ fn progress(s: &Sweep) -> Html {
     }
 }
 
-fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32, surge: u32) -> Html {
+fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32) -> Html {
     if s.done_ms.is_none() {
         return Html::default();
     }
+    let surge = s.surge;
     let simulated = match ev.recommended {
         Some(size) => format!("Recommended: app.pool.max_size = {size}"),
         None => match ev.rows.iter().find(|r| r.passes) {
@@ -408,7 +438,9 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32, surge: 
         || "Erlang C has no answer here (no wait objective, or no stable size)".to_owned(),
         |c| format!("Erlang C says {c}"),
     );
-    let why = match (ev.recommended, ev.erlang_c) {
+    // Compared only when Erlang C's size was in the swept range.
+    let first = s.sizes.first().copied().unwrap_or(1);
+    let why = match (ev.recommended, ev.erlang_c.filter(|c| *c >= first)) {
         (Some(sim), Some(c)) if sim < c => {
             "The simulation needs fewer than Erlang C: round robin spaces each instance's arrivals more evenly than Poisson, and real holds vary less than exponential ones."
         }
@@ -434,7 +466,7 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32, surge: 
     }
 }
 
-fn chart(ev: &Evidence, slos: &[Slo], usable: u32, fleet: u32) -> Html {
+fn chart(ev: &Evidence, slos: &[Slo], usable: u32, fleet: u64) -> Html {
     let xs: Rc<[f64]> = ev.rows.iter().map(|r| f64::from(r.max_size)).collect();
     let col = |f: fn(&Row) -> f64| -> Rc<[f64]> { ev.rows.iter().map(f).collect() };
     let line = |label: &str, key: &'static str, color: &'static str, ys: Rc<[f64]>| Line {
@@ -503,12 +535,12 @@ fn chart(ev: &Evidence, slos: &[Slo], usable: u32, fleet: u32) -> Html {
                     col(|r| r.db_peak_connections as f64),
                 ),
                 line(
-                    "fleet pools (size × instances)",
+                    "fleet pools (size × (instances + surge))",
                     "fleet_total",
                     "#7b8794",
                     ev.rows
                         .iter()
-                        .map(|r| f64::from(r.max_size) * f64::from(fleet))
+                        .map(|r| f64::from(r.max_size) * fleet as f64)
                         .collect(),
                 ),
             ],
@@ -563,10 +595,10 @@ fn table(ev: &Evidence) -> Html {
                 { for ev.rows.iter().map(|r| html! {
                     <tr class={classes!(r.passes.then_some("passes"), (Some(r.max_size) == ev.recommended).then_some("recommended"))}>
                         <td>{r.max_size}</td>
-                        <td>{crate::chart::number(r.wait_p99_ms)}</td>
-                        <td>{crate::chart::number(r.latency_p99_ms)}</td>
-                        <td>{format!("{:.2}%", r.failed_ratio * 100.0)}</td>
-                        <td>{format!("{:.0}%", r.pool_utilization * 100.0)}</td>
+                        <td>{shown(r.wait_p99_ms, crate::chart::number)}</td>
+                        <td>{shown(r.latency_p99_ms, crate::chart::number)}</td>
+                        <td>{shown(r.failed_ratio, |x| format!("{:.2}%", x * 100.0))}</td>
+                        <td>{shown(r.pool_utilization, |x| format!("{:.0}%", x * 100.0))}</td>
                         <td>{r.db_peak_connections}</td>
                         <td>{ if !r.fits_database { "does not fit the database".to_owned() }
                               else if r.passes { "meets".to_owned() }
@@ -575,5 +607,14 @@ fn table(ev: &Evidence) -> Html {
                 }) }
             </tbody>
         </table>
+    }
+}
+
+/// A measured number, or a dash for a run that stopped.
+fn shown(v: f64, format: impl Fn(f64) -> String) -> String {
+    if v.is_finite() {
+        format(v)
+    } else {
+        "–".to_owned()
     }
 }

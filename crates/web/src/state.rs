@@ -166,6 +166,11 @@ impl Page {
     fn on_worker(&mut self, message: FromWorker) {
         match message {
             FromWorker::Ready | FromWorker::Reviewed { .. } => {}
+            FromWorker::Crashed { message } => {
+                if self.running.take().is_some() {
+                    self.run_error = Some(message);
+                }
+            }
             FromWorker::Progress {
                 id,
                 fraction,
@@ -179,9 +184,7 @@ impl Page {
                 r.fraction = fraction;
                 r.events = events;
                 if from == r.live.len() && !series.is_empty() {
-                    let live = Rc::make_mut(&mut r.live);
-                    live.bucket_s = series.bucket_s;
-                    live.append(&series);
+                    Rc::make_mut(&mut r.live).append(&series);
                 }
             }
             FromWorker::Done { id, report, .. } => {

@@ -33,11 +33,7 @@ pub fn SummaryPanel(props: &SummaryProps) -> Html {
     let v = verdict(s);
     let r = &s.requests;
     let f = &r.failures;
-    let failed_share = if r.arrived > 0 {
-        r.failed as f64 / r.arrived as f64
-    } else {
-        0.0
-    };
+    let failed_share = poolsim_advisor::failed_ratio(s);
     let t = &s.theory;
     let measured_erlangs = s.pool.mean_active;
     let rows: Vec<(&str, String)> = vec![

@@ -36,11 +36,7 @@ const SATURATED_CPU: f64 = 0.85;
 
 pub fn verdict(s: &Summary) -> Verdict {
     let r = &s.requests;
-    let failed_share = if r.arrived > 0 {
-        r.failed as f64 / r.arrived as f64
-    } else {
-        0.0
-    };
+    let failed_share = poolsim_advisor::failed_ratio(s);
     let f = &r.failures;
     let causes = [
         (
@@ -71,6 +67,22 @@ pub fn verdict(s: &Summary) -> Verdict {
     });
     let percent = |x: f64| format!("{:.1}%", x * 100.0);
 
+    let stuck_share = if r.arrived > 0 {
+        r.in_flight as f64 / r.arrived as f64
+    } else {
+        0.0
+    };
+    if stuck_share >= EXHAUSTED_FAILURES && failed_share < EXHAUSTED_FAILURES {
+        return Verdict {
+            level: Level::Exhausted,
+            reason: format!(
+                "{} of requests were still waiting when the run ended: nothing times them out \
+                 (connection_timeout and request_timeout are 0s) and the pools are not serving them.",
+                percent(stuck_share)
+            ),
+            warning,
+        };
+    }
     if failed_share >= EXHAUSTED_FAILURES {
         let share_of_failures = top as f64 / r.failed.max(1) as f64;
         return Verdict {
@@ -173,6 +185,19 @@ mod tests {
 
         let leak = verdict(&run(include_str!("../../../tests/scenarios/leak.json")));
         assert_eq!(leak.level, Level::Exhausted, "{leak:?}");
+    }
+
+    #[test]
+    fn requests_stuck_forever_are_exhaustion_even_without_failures() {
+        let summary = run(
+            r#"{"duration": "3m", "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 100}},
+                "app": {"request_timeout": "0s", "pool": {"max_size": 4, "connection_timeout": "0s"}},
+                "faults": [{"kind": "connection_leak", "at": "10s", "fraction": 0.05}]}"#,
+        );
+        assert_eq!(summary.requests.failed, 0);
+        let v = verdict(&summary);
+        assert_eq!(v.level, Level::Exhausted, "{v:?}");
+        assert!(v.reason.contains("still waiting"), "{v:?}");
     }
 
     #[test]
