@@ -10,8 +10,13 @@ fn every_fixture_loads_and_runs_deterministically() {
         "mmc",
         "outage",
         "outage-fix",
+        "outage-replay",
         "retry-storm",
         "faults",
+        "failover",
+        "rolling-restart",
+        "leak",
+        "slow-queries",
     ] {
         let c = config(&fixture(name));
         let a = run(&c);
@@ -155,4 +160,84 @@ fn overlapping_restarts_bring_an_instance_back_once_with_the_newest_settings() {
             "instance {i} holds {most} connections after the reconfigure"
         );
     }
+}
+
+/// The replay tells its story from the simulation itself: a third of requests fail while the
+/// pools over-ask the database, all on the instances that could not open connections, the
+/// database stays quiet, and the fix ends it. Its narrated detection is the alert's firing.
+#[test]
+fn the_outage_replay_reproduces_its_story() {
+    let c = config(&fixture("outage-replay"));
+    let report = run(&c);
+    let (s, series) = (&report.summary, &report.series);
+    let bucket = series.bucket_s;
+    let window = |from_min: f64, to_min: f64| {
+        (from_min * 60.0 / bucket) as usize..(to_min * 60.0 / bucket) as usize
+    };
+    let failed_in = |w: std::ops::Range<usize>| -> (u64, u64) {
+        w.map(|i| {
+            let failed = series.failed_pool_timeout[i]
+                + series.failed_db_refused[i]
+                + series.failed_client_timeout[i]
+                + series.failed_outage[i]
+                + series.failed_statement_timeout[i]
+                + series.failed_unavailable[i];
+            (u64::from(failed), u64::from(failed + series.succeeded[i]))
+        })
+        .fold((0, 0), |(a, b), (f, t)| (a + f, b + t))
+    };
+
+    // Between detection and the fix, about a third of requests fail ("~30% of users").
+    let (failed, finished) = failed_in(window(8.0, 22.0));
+    let share = failed as f64 / finished as f64;
+    assert!(
+        (0.28..0.38).contains(&share),
+        "failure share during the incident {share}"
+    );
+    // All on the four instances restarted last, refused by a full database.
+    let starved: u64 = s
+        .instances
+        .iter()
+        .filter(|i| i.instance >= 8)
+        .map(|i| i.failed)
+        .sum();
+    assert!(starved as f64 > 0.99 * s.requests.failed as f64);
+    assert!(s.requests.failures.db_refused as f64 > 0.99 * s.requests.failed as f64);
+    // The misleading signals stay flat: database CPU low through the incident (the network
+    // round trip is a constant of the scenario: no fault changes it).
+    let cpu = &series.db_cpu[window(8.0, 22.0)];
+    let mean_cpu = cpu.iter().map(|&c| f64::from(c)).sum::<f64>() / cpu.len() as f64;
+    assert!(mean_cpu < 0.3, "database CPU {mean_cpu}");
+    // After the fix is rolled out, nothing fails.
+    assert_eq!(failed_in(window(24.0, 35.0)).0, 0);
+
+    // The narrated detection is the simulated alert firing, within a second.
+    let alert = s
+        .alerts
+        .iter()
+        .find(|a| a.name == "connection failures")
+        .unwrap();
+    let fired = alert.fired_at_s.expect("the failure alert fires");
+    let cleared = alert.cleared_at_s.expect("and clears after the fix");
+    let moments = &c.scenario.timeline.moments;
+    let detection = moments
+        .iter()
+        .find(|m| m.kind == poolsim_scenario::MomentKind::Detection)
+        .unwrap();
+    assert!(
+        (detection.at.as_secs_f64() - fired).abs() < 1.0,
+        "alert fired at {fired}s"
+    );
+    let fix = moments
+        .iter()
+        .find(|m| m.kind == poolsim_scenario::MomentKind::Fix)
+        .unwrap();
+    let resolution = moments
+        .iter()
+        .find(|m| m.kind == poolsim_scenario::MomentKind::Resolution)
+        .unwrap();
+    assert!(fix.at.as_secs_f64() <= cleared && cleared <= resolution.at.as_secs_f64());
+    // The clock: detection at 14:00 UTC on 2023-08-05, as the postmortem says.
+    let start = poolsim_scenario::parse_utc(&c.scenario.timeline.start).unwrap();
+    assert_eq!(start + detection.at.as_secs_f64() as i64, 1_691_244_000);
 }

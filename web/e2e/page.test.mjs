@@ -34,7 +34,7 @@ const POOL = 'app.pool.max_size';
 const PRESETS = [
   'baseline',
   'outage',
-  'outage-fix',
+  'outage-fix', 'outage-replay',
   'failover',
   'rolling-restart',
   'retry-storm',
@@ -376,6 +376,19 @@ test('presets: each runs and is screenshotted; the outage is "exhausted"', TEST_
     verdicts[preset] = await verdict(page);
   }
   assert.equal(verdicts.outage, 'exhausted', `the outage preset's verdict should be exhausted; verdicts: ${JSON.stringify(verdicts)}`);
+
+  // The replay: wall-clock times, its moments marked on every time chart, captions listed.
+  await watchRuns(page);
+  await select.selectOption('outage-replay');
+  await waitNewRun(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
+  const detection = await page.textContent('[data-testid="timeline"] li[data-moment="detection"]');
+  assert.match(detection, /14:00 UTC \(\+7m10s\)/, `the detection is at 14:00 UTC: ${detection}`);
+  for (const chart of ['pool', 'db', 'throughput', 'percentiles']) {
+    const marks = await page.locator(`figure[data-chart="${chart}"] [data-mark="moment"]`).count();
+    assert.ok(marks >= 7, `the ${chart} chart marks the replay's 7 moments (found ${marks})`);
+  }
+  const firstTick = await page.locator('figure[data-chart="pool"] svg text').allTextContents();
+  assert.ok(firstTick.includes('13:52'), `the time axis shows wall-clock times: ${firstTick.slice(0, 12)}`);
   assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
   assert.equal(p.log.blocked.length, 0, `off-host requests:\n  ${p.log.blocked.join('\n  ')}`);
   await p.close();

@@ -22,7 +22,8 @@ pub use config::Config;
 pub use duration::{Duration, DurationError};
 pub use scenario::*;
 pub use validate::{
-    AUTO_BUCKETS, MAX_BUCKETS, MAX_INSTANCES, MAX_POOL_SIZE, MAX_QUERIES, auto_bucket_us,
+    AUTO_BUCKETS, MAX_BUCKETS, MAX_INSTANCES, MAX_MOMENTS, MAX_POOL_SIZE, MAX_QUERIES,
+    auto_bucket_us, parse_utc,
 };
 
 /// One bad value: where it is (`app.pool.max_size`, `faults[2].at`) and what is wrong.
@@ -150,6 +151,47 @@ pub fn load(json: &str) -> Result<Config, ScenarioError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn utc_times_parse_to_unix_seconds() {
+        assert_eq!(super::parse_utc("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(super::parse_utc("2023-08-05T14:00:00Z"), Ok(1_691_244_000));
+        assert_eq!(super::parse_utc("2023-08-05 14:00 UTC"), Ok(1_691_244_000));
+        assert_eq!(super::parse_utc("2024-02-29T23:59:59Z"), Ok(1_709_251_199));
+        for bad in [
+            "2023-08-05",
+            "2023-08-05T14:00",
+            "2023-02-29T00:00Z",
+            "2023-08-05T24:00Z",
+            "23-8-5T1:2Z",
+            "",
+        ] {
+            assert!(super::parse_utc(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timelines_are_checked_by_path() {
+        let err = super::load(
+            r#"{"duration": "10m", "timeline": {"start": "yesterday",
+                "moments": [{"at": "11m", "kind": "fix", "label": ""}]}}"#,
+        )
+        .unwrap_err();
+        let paths: Vec<String> = err.fields().into_iter().map(|e| e.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "timeline.start",
+                "timeline.moments[0].at",
+                "timeline.moments[0].label"
+            ]
+        );
+        let ok = super::load(
+            r#"{"timeline": {"start": "2023-08-05T14:00:00Z",
+                "moments": [{"at": "7m10s", "kind": "detection", "label": "alert fires"}]}}"#,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
     use super::*;
 
     fn err(json: &str) -> String {

@@ -28,6 +28,49 @@ pub struct Scenario {
     pub database: Database,
     pub faults: Vec<Fault>,
     pub alerts: Vec<AlertRule>,
+    /// A replay's clock and story (left out when empty).
+    #[serde(skip_serializing_if = "Timeline::is_empty")]
+    pub timeline: Timeline,
+}
+
+/// A replay's wall clock and annotated moments: charts show real times from `start` and
+/// mark each moment. The engine ignores it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeline {
+    /// The UTC time of the run's time zero, `"2023-08-05T14:00:00Z"`; empty: no clock.
+    pub start: String,
+    pub moments: Vec<Moment>,
+}
+
+impl Timeline {
+    pub fn is_empty(&self) -> bool {
+        self.start.is_empty() && self.moments.is_empty()
+    }
+}
+
+/// Something that happened at `at`: shown on every chart and in the timeline's captions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moment {
+    pub at: Duration,
+    pub kind: MomentKind,
+    /// A few words, shown on the charts.
+    pub label: String,
+    /// The caption: what happened and why it matters.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MomentKind {
+    Detection,
+    Action,
+    Escalation,
+    Fix,
+    Resolution,
+    Note,
 }
 
 impl Default for Scenario {
@@ -45,6 +88,7 @@ impl Default for Scenario {
             database: Database::default(),
             faults: Vec::new(),
             alerts: Vec::new(),
+            timeline: Timeline::default(),
         }
     }
 }

@@ -520,6 +520,30 @@ impl Scenario {
             }
         }
 
+        let t = &s.timeline;
+        if !t.start.is_empty()
+            && let Err(why) = parse_utc(&t.start)
+        {
+            c.fail("timeline.start", why);
+        }
+        if t.moments.len() > MAX_MOMENTS {
+            c.fail(
+                "timeline.moments",
+                format!("must list at most {MAX_MOMENTS} moments"),
+            );
+        }
+        for (i, m) in t.moments.iter().enumerate() {
+            if m.at.as_us() > duration_us {
+                c.fail(
+                    format!("timeline.moments[{i}].at"),
+                    "must be within the run's duration",
+                );
+            }
+            if m.label.trim().is_empty() {
+                c.fail(format!("timeline.moments[{i}].label"), "must not be empty");
+            }
+        }
+
         if !c.errors.is_empty() {
             return Err(c.errors);
         }
@@ -560,6 +584,73 @@ fn fault_at(f: &Fault) -> Duration {
 
 /// The smallest "nice" width (1, 2 or 5 times a power of ten, at least 1 ms) that gives at
 /// most [`AUTO_BUCKETS`] buckets.
+/// Moments a timeline may list.
+pub const MAX_MOMENTS: usize = 100;
+
+/// A UTC wall-clock time as seconds since 1970: `2023-08-05T14:00:00Z`, `2023-08-05T14:00Z`,
+/// or with a space for the `T` and ` UTC` for the `Z`.
+pub fn parse_utc(text: &str) -> Result<i64, &'static str> {
+    const SHAPE: &str = "must be a UTC time like 2023-08-05T14:00:00Z";
+    let t = text.trim();
+    let t = t
+        .strip_suffix('Z')
+        .or_else(|| t.strip_suffix(" UTC"))
+        .ok_or(SHAPE)?;
+    let (date, time) = t.split_once(['T', ' ']).ok_or(SHAPE)?;
+    let num = |s: &str, digits: usize| -> Result<i64, &'static str> {
+        if s.len() == digits && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().map_err(|_| SHAPE)
+        } else {
+            Err(SHAPE)
+        }
+    };
+    let mut d = date.split('-');
+    let (y, mo, da) = (
+        num(d.next().ok_or(SHAPE)?, 4)?,
+        num(d.next().ok_or(SHAPE)?, 2)?,
+        num(d.next().ok_or(SHAPE)?, 2)?,
+    );
+    let mut h = time.split(':');
+    let (hh, mm) = (
+        num(h.next().ok_or(SHAPE)?, 2)?,
+        num(h.next().ok_or(SHAPE)?, 2)?,
+    );
+    let ss = h.next().map_or(Ok(0), |s| num(s, 2))?;
+    if d.next().is_some() || h.next().is_some() {
+        return Err(SHAPE);
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&mo) || da < 1 || da > days_in[(mo - 1) as usize] {
+        return Err("is not a date in the calendar");
+    }
+    if hh > 23 || mm > 59 || ss > 59 {
+        return Err("is not a time of day");
+    }
+    // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + da - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400 + hh * 3_600 + mm * 60 + ss)
+}
+
 pub fn auto_bucket_us(duration_us: u64) -> u64 {
     let mut scale = 1_000u64;
     loop {

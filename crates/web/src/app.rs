@@ -207,6 +207,7 @@ pub fn App() -> Html {
                         if let Some(f) = &page.finished {
                             <SummaryPanel report={f.report.clone()} updating={page.running.is_some()} />
                         }
+                        { page.shown_run().map(|(_, config)| timeline(&config.scenario)).unwrap_or_default() }
                         { for ChartId::ALL.into_iter().map(|id| figure(&page, id)) }
                     }
                     // Kept mounted while hidden: a sweep or a review goes on behind another tab.
@@ -264,6 +265,37 @@ fn current_config(page: &Page) -> Option<Rc<poolsim_scenario::Config>> {
         .as_ref()
         .map(|r| r.config.clone())
         .or_else(|| page.finished.as_ref().map(|f| f.config.clone()))
+}
+
+/// A replay's timeline as captions: when (wall clock and offset), what, and why it matters.
+fn timeline(scenario: &Scenario) -> Html {
+    let moments = &scenario.timeline.moments;
+    if moments.is_empty() {
+        return Html::default();
+    }
+    let start = charts::clock_start(scenario);
+    let when = |at: f64| match start {
+        Some(s) => format!("{} UTC (+{})", crate::chart::wall(s, at, false), clock(at)),
+        None => clock(at),
+    };
+    html! {
+        <section class="timeline" data-testid="timeline" aria-label="Timeline">
+            <h2>{"Timeline"}</h2>
+            <ol>
+                { for moments.iter().map(|m| {
+                    let kind = serde_json::to_value(m.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                    html! {
+                        <li data-moment={kind.clone()}>
+                            <span class="when">{when(m.at.as_secs_f64())}</span>
+                            <span class={classes!("kind", kind.clone())}>{kind}</span>
+                            <strong>{m.label.clone()}</strong>
+                            if !m.detail.is_empty() { <p>{m.detail.clone()}</p> }
+                        </li>
+                    }
+                }) }
+            </ol>
+        </section>
+    }
 }
 
 fn write_history(scenario: &Value, origin: Origin) {
@@ -394,7 +426,7 @@ fn Figure(props: &FigureProps) -> Html {
         props.limits,
         instance_now,
     ));
-    let x = charts::x_axis(id, &props.run, props.baseline.as_ref());
+    let x = charts::x_axis(id, &props.run, props.baseline.as_ref(), &props.scenario);
     let spans = Rc::new(if id == ChartId::Distribution {
         Vec::new()
     } else {

@@ -50,19 +50,31 @@ pub struct Panel {
     pub log: bool,
 }
 
-/// A time window to shade (a fault) or a moment to mark (an alert firing).
+/// A time window to shade (a fault) or a moment to mark (an alert firing, a timeline
+/// moment).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Span {
     pub from: f64,
     pub to: f64,
     pub label: String,
-    pub alert: bool,
+    pub kind: Mark,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// A fault's window, shaded.
+    Fault,
+    /// An alert firing: a red flag.
+    Alert,
+    /// A moment of a replay's timeline (detection, fix...): a blue line with its label.
+    Moment,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum XAxis {
-    /// Seconds from the start, labelled `30s`, `2m`, `1h30m`.
-    Time { max: f64 },
+    /// Seconds from the start, labelled `30s`, `2m`, `1h30m`; with `start` (a replay's UTC
+    /// clock, Unix seconds), labelled with the wall-clock time.
+    Time { max: f64, start: Option<i64> },
     /// Milliseconds on a log scale.
     LogMs { min: f64, max: f64 },
     /// A plain number (a pool size), labelled with `unit` in the cursor.
@@ -201,21 +213,31 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
             </g>
         }
     });
-    let shaded = spans.iter().filter_map(|s| {
+    // Labels of nearby marks are staggered in height so that they do not overprint.
+    let shaded = spans.iter().enumerate().filter_map(|(i, s)| {
         let from = x.px(s.from)?;
+        let row = (i % 4) as f64 * 11.0;
         let to = x.px(s.to.max(s.from)).unwrap_or(from);
-        Some(if s.alert {
-            html! {
+        Some(match s.kind {
+            Mark::Moment => html! {
+                <g data-mark="moment">
+                    <line x1={format!("{from:.1}")} x2={format!("{from:.1}")}
+                          y1={top.to_string()} y2={bottom.to_string()}
+                          style="stroke: #2f6fdf; stroke-width: 1.2" />
+                    <text x={format!("{:.1}", from + 3.0)} y={(top + 22.0 + row).to_string()}
+                          style="fill: #2f6fdf">{format!("● {}", s.label)}</text>
+                </g>
+            },
+            Mark::Alert => html! {
                 <g data-mark="alert">
                     <line x1={format!("{from:.1}")} x2={format!("{from:.1}")}
                           y1={top.to_string()} y2={bottom.to_string()}
                           style="stroke: #d64545; stroke-width: 1.5" stroke-dasharray="4 3" />
-                    <text x={format!("{:.1}", from + 3.0)} y={(top + 10.0).to_string()}
+                    <text x={format!("{:.1}", from + 3.0)} y={(top + 10.0 + row).to_string()}
                           style="fill: #d64545">{format!("⚑ {}", s.label)}</text>
                 </g>
-            }
-        } else {
-            html! {
+            },
+            Mark::Fault => html! {
                 <g data-mark="fault">
                     <rect x={format!("{from:.1}")} y={top.to_string()}
                           width={format!("{:.1}", (to - from).max(1.5))}
@@ -224,7 +246,7 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
                     <text x={format!("{:.1}", from + 3.0)} y={(bottom - 4.0).to_string()}
                           style="fill: #7c3aed">{s.label.clone()}</text>
                 </g>
-            }
+            },
         })
     });
     let refs = panel.refs.iter().map(|r| {
@@ -382,7 +404,7 @@ impl XScale {
 
     fn span(&self) -> (f64, f64, bool) {
         match self.axis {
-            XAxis::Time { max } => (0.0, max.max(1e-9), false),
+            XAxis::Time { max, .. } => (0.0, max.max(1e-9), false),
             XAxis::Linear { min, max, .. } => (min, max.max(min + 1e-9), false),
             XAxis::LogMs { min, max } => {
                 let lo = min.max(1e-3).log10().floor();
@@ -420,7 +442,10 @@ impl XScale {
 
     fn label(&self, v: f64) -> String {
         match self.axis {
-            XAxis::Time { .. } => clock(v),
+            XAxis::Time { start: None, .. } => clock(v),
+            XAxis::Time { start: Some(s), .. } => {
+                format!("{} UTC (+{})", wall(s, v, true), clock(v))
+            }
             XAxis::LogMs { .. } => format!("{} ms", number(v)),
             XAxis::Linear { unit, .. } => format!("{unit} {}", number(v.round())),
         }
@@ -428,7 +453,7 @@ impl XScale {
 
     fn ticks(&self) -> Vec<(f64, String)> {
         match self.axis {
-            XAxis::Time { max } => {
+            XAxis::Time { max, start } => {
                 const STEPS: [f64; 16] = [
                     1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
                     3600.0, 7200.0, 21600.0, 43200.0,
@@ -441,7 +466,7 @@ impl XScale {
                 (0..)
                     .map(|i| f64::from(i) * step)
                     .take_while(|t| *t <= max + 1e-9)
-                    .map(|t| (t, clock(t)))
+                    .map(|t| (t, start.map_or_else(|| clock(t), |s| wall(s, t, false))))
                     .collect()
             }
             XAxis::Linear { min, max, .. } => {
@@ -589,6 +614,17 @@ fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// The UTC time of day `offset_s` after `start` (Unix seconds): `14:05` or `14:05:30`.
+pub fn wall(start: i64, offset_s: f64, seconds: bool) -> String {
+    let t = (start + offset_s.round() as i64).rem_euclid(86_400);
+    let (h, m, s) = (t / 3600, (t % 3600) / 60, t % 60);
+    if seconds {
+        format!("{h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}")
+    }
+}
+
 /// Seconds as a clock offset: `45s`, `2m`, `2m30s`, `1h`, `1h05m`.
 pub fn clock(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
@@ -620,10 +656,21 @@ mod tests {
         assert_eq!(number(0.25), "0.25");
         assert_eq!(number(12.5), "12.5");
         assert_eq!(number(3.0), "3");
-        let ticks = XScale::new(XAxis::Time { max: 600.0 }).ticks();
+        let ticks = XScale::new(XAxis::Time {
+            max: 600.0,
+            start: None,
+        })
+        .ticks();
         assert_eq!(ticks.first().unwrap().1, "0s");
         assert_eq!(ticks.last().unwrap().1, "10m");
         assert!(ticks.len() <= 9);
+        // A replay's clock: 2023-08-05 13:52:50 UTC plus 7m10s is 14:00.
+        let replay = XScale::new(XAxis::Time {
+            max: 2100.0,
+            start: Some(1_691_243_570),
+        });
+        assert_eq!(replay.label(430.0), "14:00:00 UTC (+7m10s)");
+        assert_eq!(replay.ticks()[0].1, "13:52");
     }
 
     #[test]
@@ -644,7 +691,10 @@ mod tests {
         };
         let d = path(
             &line,
-            &XScale::new(XAxis::Time { max: 4.0 }),
+            &XScale::new(XAxis::Time {
+                max: 4.0,
+                start: None,
+            }),
             &YScale::new(&panel, 0.0),
         );
         assert_eq!(d.matches('M').count(), 2, "{d}");
@@ -652,7 +702,10 @@ mod tests {
         assert_eq!(nearest(&line.xs, 2.5), Some(2));
         assert_eq!(nearest(&line.xs, -1.0), Some(0));
         assert_eq!(nearest(&[], 1.0), None);
-        let x = XScale::new(XAxis::Time { max: 4.0 });
+        let x = XScale::new(XAxis::Time {
+            max: 4.0,
+            start: None,
+        });
         let back = x.invert(x.px(3.0).unwrap()).unwrap();
         assert!((back - 3.0).abs() < 1e-9);
     }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use poolsim_engine::{Distributions, Report, Series};
 use poolsim_scenario::{Config, Fault, Scenario};
 
-use crate::chart::{Line, Panel, RefLine, Span, XAxis};
+use crate::chart::{Line, Mark, Panel, RefLine, Span, XAxis};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChartId {
@@ -392,7 +392,7 @@ pub fn panels(
 }
 
 /// The x axis of chart `id`.
-pub fn x_axis(id: ChartId, run: &Run, baseline: Option<&Run>) -> XAxis {
+pub fn x_axis(id: ChartId, run: &Run, baseline: Option<&Run>, scenario: &Scenario) -> XAxis {
     if id == ChartId::Distribution {
         let ends = [run, baseline.unwrap_or(run)].into_iter().filter_map(|r| {
             let d = r.distributions.as_ref()?;
@@ -425,7 +425,16 @@ pub fn x_axis(id: ChartId, run: &Run, baseline: Option<&Run>) -> XAxis {
     }
     XAxis::Time {
         max: run.duration_s.max(baseline.map_or(0.0, |b| b.duration_s)),
+        start: clock_start(scenario),
     }
+}
+
+/// A replay's wall clock: its timeline's start as Unix seconds, if it has one.
+pub fn clock_start(scenario: &Scenario) -> Option<i64> {
+    let start = &scenario.timeline.start;
+    (!start.is_empty())
+        .then(|| poolsim_scenario::parse_utc(start).ok())
+        .flatten()
 }
 
 /// Cumulative share of values at or below each bin's upper end.
@@ -503,7 +512,7 @@ pub fn spans(scenario: &Scenario, run: &Run) -> Vec<Span> {
                 from,
                 to: to.min(end),
                 label,
-                alert: false,
+                kind: Mark::Fault,
             }
         })
         .collect();
@@ -511,7 +520,13 @@ pub fn spans(scenario: &Scenario, run: &Run) -> Vec<Span> {
         from: *at,
         to: *at,
         label: name.clone(),
-        alert: true,
+        kind: Mark::Alert,
+    }));
+    out.extend(scenario.timeline.moments.iter().map(|m| Span {
+        from: secs(m.at),
+        to: secs(m.at),
+        label: m.label.clone(),
+        kind: Mark::Moment,
     }));
     out
 }
@@ -545,6 +560,9 @@ mod tests {
         assert_eq!(s[0].label, "rolling restart");
         // 12 instances, 4 at a time, each batch 40 s down and 20 s apart, from 3m.
         assert_eq!((s[0].from, s[0].to), (180.0, 360.0));
-        assert!(s.iter().any(|s| s.alert), "the failure alert fires");
+        assert!(
+            s.iter().any(|s| s.kind == Mark::Alert),
+            "the failure alert fires"
+        );
     }
 }

@@ -50,6 +50,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
             "workload" => ctx.arrivals(),
             "faults" => ctx.faults(),
             "alerts" => ctx.alerts(),
+            "run" => ctx.moments(),
             _ => Html::default(),
         };
         let fields = group.fields.iter().map(|f| ctx.field(f.path, f));
@@ -519,6 +520,40 @@ impl Ctx {
                 <input id={id} name={path.to_owned()} type="text" class="duration" value={text}
                        placeholder="keep" {onchange} aria-invalid={error.as_ref().map(|_| "true")} />
                 <small class="error" data-error-for={path.to_owned()} hidden={error.is_none()}>{ error.unwrap_or_default() }</small>
+            </div>
+        }
+    }
+
+    /// A replay's timeline moments (the start is a plain field of the run group).
+    fn moments(&self) -> Html {
+        let moments = self
+            .value("timeline.moments")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let items = (0..moments.len()).map(|i| {
+            let base = path::index("timeline.moments", i);
+            html! {
+                <fieldset class="item moment">
+                    <legend>{format!("Moment {}", i + 1)}</legend>
+                    { self.remove_button("timeline.moments", i, "Remove moment") }
+                    { for form::MOMENT_FIELDS.iter().map(|f| self.field(&path::child(&base, f.path), f)) }
+                </fieldset>
+            }
+        });
+        let add = {
+            let all = moments.clone();
+            self.on_edit.reform(move |_: MouseEvent| {
+                let mut all = all.clone();
+                all.push(form::new_moment());
+                ("timeline.moments".to_owned(), Some(Value::Array(all)))
+            })
+        };
+        html! {
+            <div class="list">
+                <p class="help">{"Timeline moments (detection, actions, escalation, fix, resolution) are marked on every chart."}</p>
+                { for items }
+                <button type="button" data-action="add-moment" onclick={add}>{"Add a moment"}</button>
             </div>
         }
     }

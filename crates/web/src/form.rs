@@ -580,6 +580,37 @@ pub const PATCH_FIELDS: &[Field] = &[
     ),
 ];
 
+pub const MOMENT_KINDS: &[(&str, &str)] = &[
+    ("detection", "detection"),
+    ("action", "action"),
+    ("escalation", "escalation"),
+    ("fix", "fix"),
+    ("resolution", "resolution"),
+    ("note", "note"),
+];
+
+/// A timeline moment's fields.
+pub const MOMENT_FIELDS: &[Field] = &[
+    field("at", "At", D, ""),
+    field("kind", "Kind", Kind::Choice(MOMENT_KINDS), ""),
+    field(
+        "label",
+        "Label",
+        Kind::Text,
+        "A few words, shown on the charts.",
+    ),
+    field(
+        "detail",
+        "Caption",
+        Kind::Text,
+        "What happened and why it matters.",
+    ),
+];
+
+pub fn new_moment() -> Value {
+    json!({"at": "1m", "kind": "note", "label": "note"})
+}
+
 pub const ALERT_FIELDS: &[Field] = &[
     field("name", "Name", Kind::Text, ""),
     field("metric", "Metric", Kind::Text, "As dashboards name it."),
@@ -732,7 +763,13 @@ mod tests {
             "workload.transaction.think_time",
             "app.pool.connect_time",
         ];
-        let special = ["workload.arrivals", "faults", "alerts", "description"];
+        let special = [
+            "workload.arrivals",
+            "faults",
+            "alerts",
+            "description",
+            "timeline",
+        ];
         for leaf in leaves {
             let covered = paths.contains(&leaf.as_str())
                 || dists.iter().any(|d| leaf.starts_with(d))

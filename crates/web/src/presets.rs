@@ -10,7 +10,7 @@ pub struct Preset {
     json: &'static str,
 }
 
-pub const PRESETS: [Preset; 8] = [
+pub const PRESETS: [Preset; 9] = [
     Preset {
         id: "baseline",
         label: "Healthy baseline",
@@ -25,6 +25,11 @@ pub const PRESETS: [Preset; 8] = [
         id: "outage-fix",
         label: "The outage's fix: smaller pools, rolling restart",
         json: include_str!("../../../tests/scenarios/outage-fix.json"),
+    },
+    Preset {
+        id: "outage-replay",
+        label: "Replay: the 2023-08-05 outage, minute by minute",
+        json: include_str!("../../../tests/scenarios/outage-replay.json"),
     },
     Preset {
         id: "failover",

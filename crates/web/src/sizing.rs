@@ -11,7 +11,7 @@ use poolsim_engine::Summary;
 use poolsim_scenario::Config;
 use yew::prelude::*;
 
-use crate::chart::{Chart, Line, Panel, RefLine, Span, XAxis};
+use crate::chart::{Chart, Line, Mark, Panel, RefLine, Span, XAxis};
 use crate::client::Client;
 use crate::protocol::{FromWorker, ToWorker};
 
@@ -557,21 +557,21 @@ fn chart(ev: &Evidence, slos: &[Slo], usable: u32, fleet: u64) -> Html {
             from: f64::from(r),
             to: f64::from(r),
             label: format!("recommended {r}"),
-            alert: true,
+            kind: Mark::Alert,
         });
     }
     spans.push(Span {
         from: f64::from(ev.fleet_limit),
         to: f64::from(ev.fleet_limit),
         label: format!("database limit {}", ev.fleet_limit),
-        alert: false,
+        kind: Mark::Fault,
     });
     if let Some(c) = ev.erlang_c {
         spans.push(Span {
             from: f64::from(c),
             to: f64::from(c),
             label: format!("Erlang C {c}"),
-            alert: false,
+            kind: Mark::Fault,
         });
     }
     let lo = xs.first().copied().unwrap_or(1.0);

@@ -6,7 +6,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use poolsim_web::chart::{Chart, Line, Panel, RefLine, Span, XAxis};
+use poolsim_web::chart::{Chart, Line, Mark, Panel, RefLine, Span, XAxis};
 use poolsim_web::controls::Controls;
 use poolsim_web::protocol::Problem;
 use wasm_bindgen_test::*;
@@ -37,9 +37,9 @@ fn OneChart(props: &ChartHost) -> Html {
         from: 20.0,
         to: 30.0,
         label: "db outage".into(),
-        alert: false,
+        kind: Mark::Fault,
     }]);
-    html! { <Chart title="Pool" panels={props.panels.clone()} x={XAxis::Time { max: 60.0 }} {spans} /> }
+    html! { <Chart title="Pool" panels={props.panels.clone()} x={XAxis::Time { max: 60.0, start: None }} {spans} /> }
 }
 
 #[wasm_bindgen_test]
