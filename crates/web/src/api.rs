@@ -94,7 +94,7 @@ fn start(scenario: JsValue, bench: bool) -> Promise {
     Promise::new(&mut |resolve, reject| {
         API.with(|api| {
             let mut api = api.borrow_mut();
-            if api.client.is_none() {
+            if api.client.as_ref().is_none_or(Client::is_dead) {
                 match Client::spawn(answer) {
                     Ok(c) => api.client = Some(c),
                     Err(e) => {
@@ -120,11 +120,9 @@ fn start(scenario: JsValue, bench: bool) -> Promise {
 fn answer(message: FromWorker) {
     if let FromWorker::Crashed { message } = &message {
         // Every pending run died with the worker; the next call starts a new one.
-        let pending = API.with(|api| {
-            let mut api = api.borrow_mut();
-            api.client = None;
-            std::mem::take(&mut api.pending)
-        });
+        // (The dead client is replaced on the next call, not dropped here, inside its own
+        // error handler.)
+        let pending = API.with(|api| std::mem::take(&mut api.borrow_mut().pending));
         for (_, (_, reject, _)) in pending {
             let _ = reject.call1(&JsValue::NULL, &error(message));
         }

@@ -56,18 +56,22 @@ pub fn App() -> Html {
         use_reducer(move || first)
     };
 
-    // The worker, started once; its answers become actions.
+    // The worker, started at once (and again if it dies); its answers become actions.
     let client = use_mut_ref(|| None::<Client>);
-    {
+    let start_worker = {
         let client = client.clone();
         let dispatcher = page.dispatcher();
-        use_effect_with((), move |_| {
+        move || {
             let to_page = dispatcher.clone();
             match Client::spawn(move |message| to_page.dispatch(Action::Worker(message))) {
                 Ok(c) => *client.borrow_mut() = Some(c),
                 Err(e) => dispatcher.dispatch(Action::Status(Some(e))),
             }
-        });
+        }
+    };
+    {
+        let start_worker = start_worker.clone();
+        use_effect_with((), move |_| start_worker());
     }
 
     // A new run: send it (replacing whatever the worker was doing).
@@ -76,6 +80,9 @@ pub fn App() -> Html {
         let client = client.clone();
         let scenario = page.scenario.clone();
         use_effect_with(run_id, move |id| {
+            if client.borrow().as_ref().is_some_and(Client::is_dead) {
+                start_worker();
+            }
             if let (Some(id), Some(c)) = (*id, client.borrow().as_ref()) {
                 c.send(&ToWorker::Run {
                     id,

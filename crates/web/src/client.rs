@@ -21,6 +21,8 @@ pub struct Client {
     waiting: Rc<RefCell<Option<Vec<String>>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+    /// The worker reported an error and is gone: start another.
+    dead: Rc<std::cell::Cell<bool>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -32,7 +34,7 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Starts a worker; `on_message` gets everything it sends back.
     pub fn spawn(on_message: impl FnMut(FromWorker) + 'static) -> Result<Client, String> {
-        let on_message = std::rc::Rc::new(RefCell::new(on_message));
+        let on_message = Rc::new(RefCell::new(on_message));
         let worker =
             new_worker().map_err(|e| format!("cannot start the simulation worker: {e:?}"))?;
         let waiting: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
@@ -57,9 +59,12 @@ impl Client {
             })
         };
         worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        let dead = Rc::new(std::cell::Cell::new(false));
         let on_error = {
             let on_message = on_message.clone();
+            let dead = dead.clone();
             Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                dead.set(true);
                 let message = format!("the simulation worker stopped: {}", e.message());
                 if let Ok(mut f) = on_message.try_borrow_mut() {
                     f(FromWorker::Crashed { message });
@@ -72,7 +77,12 @@ impl Client {
             waiting,
             _on_message: handler,
             _on_error: on_error,
+            dead,
         })
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead.get()
     }
 
     pub fn send(&self, message: &ToWorker) {

@@ -335,26 +335,31 @@ impl Ctx {
                 </div>
             }
         });
-        let add = {
-            let steps_path = steps_path.clone();
-            let more = steps.clone();
-            let last_rate = steps
-                .last()
-                .and_then(|s| s.get("rate_per_s"))
-                .cloned()
-                .unwrap_or(json!(100.0));
-            self.on_edit.reform(move |_: MouseEvent| {
-                let mut more = more.clone();
-                more.push(json!({"at": "1m", "rate_per_s": last_rate}));
-                (steps_path.clone(), Some(Value::Array(more)))
-            })
-        };
+        let last_rate = steps
+            .last()
+            .and_then(|s| s.get("rate_per_s"))
+            .cloned()
+            .unwrap_or(json!(100.0));
+        let add = self.append(
+            &steps_path,
+            &steps,
+            json!({"at": "1m", "rate_per_s": last_rate}),
+        );
         html! {
             <div class="list">
                 { for items }
                 <button type="button" onclick={add}>{"Add a rate step"}</button>
             </div>
         }
+    }
+
+    /// A click that stores `items` plus `new` at `list_path`.
+    fn append(&self, list_path: &str, items: &[Value], new: Value) -> Callback<MouseEvent> {
+        let list_path = list_path.to_owned();
+        let mut all = items.to_vec();
+        all.push(new);
+        self.on_edit
+            .reform(move |_: MouseEvent| (list_path.clone(), Some(Value::Array(all.clone()))))
     }
 
     fn remove_button(&self, list_path: &str, i: usize, label: &str) -> Html {
@@ -385,16 +390,7 @@ impl Ctx {
                 }
             })
         };
-        let add = {
-            let all = faults.clone();
-            let kind = (*add_kind).clone();
-            let at = "1m".to_owned();
-            self.on_edit.reform(move |_: MouseEvent| {
-                let mut all = all.clone();
-                all.push(form::new_fault(&kind, &at));
-                ("faults".to_owned(), Some(Value::Array(all)))
-            })
-        };
+        let add = self.append("faults", &faults, form::new_fault(&add_kind, "1m"));
         html! {
             <div class="list">
                 if faults.is_empty() { <p class="empty">{"None scheduled."}</p> }
@@ -541,14 +537,7 @@ impl Ctx {
                 </fieldset>
             }
         });
-        let add = {
-            let all = moments.clone();
-            self.on_edit.reform(move |_: MouseEvent| {
-                let mut all = all.clone();
-                all.push(form::new_moment());
-                ("timeline.moments".to_owned(), Some(Value::Array(all)))
-            })
-        };
+        let add = self.append("timeline.moments", &moments, form::new_moment());
         html! {
             <div class="list">
                 <p class="help">{"Timeline moments (detection, actions, escalation, fix, resolution) are marked on every chart."}</p>
@@ -592,14 +581,7 @@ impl Ctx {
                 </fieldset>
             }
         });
-        let add = {
-            let all = alerts.clone();
-            self.on_edit.reform(move |_: MouseEvent| {
-                let mut all = all.clone();
-                all.push(form::new_alert());
-                ("alerts".to_owned(), Some(Value::Array(all)))
-            })
-        };
+        let add = self.append("alerts", &alerts, form::new_alert());
         html! {
             <div class="list">
                 <p class="help">{"\"metric above threshold for a duration\", evaluated on the time series; firings are marked on the charts."}</p>

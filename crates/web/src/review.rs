@@ -83,7 +83,7 @@ pub fn ReviewView(props: &ReviewProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             *next_id.borrow_mut() += 1;
             let id = *next_id.borrow();
-            if worker.borrow().is_none() {
+            if worker.borrow().as_ref().is_none_or(Client::is_dead) {
                 let answer = outcome.clone();
                 let latest = next_id.clone();
                 match Client::spawn(move |message| match message {
