@@ -585,3 +585,42 @@ test('config review: the outage\'s settings fail naming the pool total; a bad fi
   assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
   await p.close();
 });
+
+test('replay playback: jump to the detection, read what responders saw, play and pause, show all', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
+  const pointsOf = async () => (await page.getAttribute('figure[data-chart="pool"] path[data-series="pending"]', 'd')).split(/[ML]/).length;
+  const whole = await pointsOf();
+
+  await page.click('[data-action="goto-moment"][data-at="430"]');
+  await page.waitForSelector('[data-testid="responders"]');
+  const heading = await page.textContent('[data-testid="responders"] h2');
+  assert.match(heading, /14:00/, `responders see the moment of detection: ${heading}`);
+  const logs = await page.textContent('[data-testid="logs"]');
+  assert.match(logs, /FATAL: sorry, too many clients already/, `the database refuses connections: ${logs}`);
+  assert.match(logs, /Connection is not available, request timed out after 30000ms/, `the pools time out: ${logs}`);
+  const pending = Number((await page.textContent('[data-metric="hikaricp_connections_pending"]')).replace(/,/g, ''));
+  assert.ok(pending > 100, `requests pend for connections at detection: ${pending}`);
+  const cpu = Number((await page.textContent('[data-metric="db CPU"]')).replace('%', ''));
+  assert.ok(cpu < 50, `the database is not busy: CPU ${cpu}%`);
+  const cut = await pointsOf();
+  assert.ok(cut < whole / 2, `the charts stop at the playhead (${cut} of ${whole} points)`);
+  assert.equal(await page.locator('figure[data-chart="pool"] [data-mark="playhead"]').count(), 1);
+  assert.equal(await page.locator('figure[data-chart="pool"] [data-mark="moment"]').count(), 2,
+    'only the moments up to the playhead are shown (deploy, detection)');
+
+  const before = Number(await page.getAttribute('[data-testid="playback"]', 'data-playhead'));
+  await page.click('[data-action="play"]');
+  await page.waitForTimeout(600);
+  await page.click('[data-action="pause"]');
+  const after = Number(await page.getAttribute('[data-testid="playback"]', 'data-playhead'));
+  assert.ok(after > before, `playing moves the playhead (${before} -> ${after})`);
+
+  await page.click('[data-action="playback-off"]');
+  assert.equal(await page.locator('[data-mark="playhead"]').count(), 0);
+  assert.equal(await pointsOf(), whole, 'the whole run is shown again');
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});

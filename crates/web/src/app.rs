@@ -14,6 +14,7 @@ use crate::chart::{Chart, clock};
 use crate::charts::{self, ChartId, Instance, Limits, Run};
 use crate::client::Client;
 use crate::controls::{Controls, Edit};
+use crate::playback::{Playback, Responders};
 use crate::presets::{self, PRESETS};
 use crate::protocol::ToWorker;
 use crate::review::ReviewView;
@@ -179,11 +180,12 @@ pub fn App() -> Html {
         .map(|f| f.report.summary.digest.clone());
 
     let view = use_state(|| View::Simulate);
+    let playhead = use_state(|| None::<f64>);
 
     if let Some(embed) = embed {
         return html! {
             <main id="poolsim" data-mode="embed" data-state={state} data-digest={digest}>
-                { figure(&page, embed.chart) }
+                { figure(&page, embed.chart, None) }
                 if !embed.controls.is_empty() {
                     <Controls scenario={page.scenario.clone()} errors={page.errors.clone()}
                               on_edit={on_edit} only={Some(Rc::new(embed.controls.clone()))} />
@@ -215,7 +217,14 @@ pub fn App() -> Html {
                             <SummaryPanel report={f.report.clone()} updating={page.running.is_some()} />
                         }
                         { page.shown_run().map(|(_, config)| timeline(&config.scenario)).unwrap_or_default() }
-                        { for ChartId::ALL.into_iter().map(|id| figure(&page, id)) }
+                        if let Some((run, config)) = page.shown_run().filter(|_| page.running.is_none()) {
+                            <Playback duration_s={run.duration_s} bucket_s={run.series.bucket_s}
+                                      scenario={Rc::new(config.scenario.clone())} playhead={playhead.clone()} />
+                            if let (Some(at), Some(f)) = (*playhead, page.finished.as_ref()) {
+                                <Responders report={f.report.clone()} config={f.config.clone()} {at} />
+                            }
+                        }
+                        { for ChartId::ALL.into_iter().map(|id| figure(&page, id, *playhead)) }
                     }
                     // Kept mounted while hidden: a sweep or a review goes on behind another tab.
                     <div hidden={*view != View::Sizing}><Sizing config={current_config(&page)} /></div>
@@ -397,14 +406,14 @@ fn progress(page: &Page) -> Html {
     }
 }
 
-fn figure(page: &Page, id: ChartId) -> Html {
+fn figure(page: &Page, id: ChartId, playhead: Option<f64>) -> Html {
     let Some((run, config)) = page.shown_run() else {
         return html! { <figure class="chart-figure" data-chart={id.as_str()}><figcaption>{id.title()}</figcaption>
         <p class="empty">{"Waiting for the first run…"}</p></figure> };
     };
     let baseline = page.baseline.as_ref().map(|b| b.run.clone());
     html! {
-        <Figure {id} {run} {baseline} limits={Limits::of(&config)} scenario={Rc::new(config.scenario.clone())} />
+        <Figure {id} {run} {baseline} limits={Limits::of(&config)} scenario={Rc::new(config.scenario.clone())} {playhead} />
     }
 }
 
@@ -415,6 +424,8 @@ struct FigureProps {
     baseline: Option<Run>,
     limits: Limits,
     scenario: Rc<Scenario>,
+    /// Playback's time: the chart shows the run up to it.
+    playhead: Option<f64>,
 }
 
 #[component]
@@ -426,19 +437,27 @@ fn Figure(props: &FigureProps) -> Html {
         Instance::One(i) if i >= props.limits.instances as usize => Instance::All,
         other => other,
     };
-    let panels = Rc::new(charts::panels(
+    let mut panels = charts::panels(
         id,
         &props.run,
         props.baseline.as_ref(),
         props.limits,
         instance_now,
-    ));
+    );
     let x = charts::x_axis(id, &props.run, props.baseline.as_ref(), &props.scenario);
-    let spans = Rc::new(if id == ChartId::Distribution {
+    let mut spans = if id == ChartId::Distribution {
         Vec::new()
     } else {
         charts::spans(&props.scenario, &props.run)
-    });
+    };
+    if let Some(at) = props.playhead.filter(|_| id != ChartId::Distribution) {
+        let label = match charts::clock_start(&props.scenario) {
+            Some(start) => crate::chart::wall(start, at, true),
+            None => clock(at),
+        };
+        charts::reveal(&mut panels, &mut spans, at, label);
+    }
+    let (panels, spans) = (Rc::new(panels), Rc::new(spans));
     let file = |ext: &str| {
         let name: String = props
             .scenario

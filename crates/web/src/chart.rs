@@ -68,6 +68,8 @@ pub enum Mark {
     Alert,
     /// A moment of a replay's timeline (detection, fix...): a blue line with its label.
     Moment,
+    /// Playback's current time: the charts end here.
+    Playhead,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -226,6 +228,15 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
                           style="stroke: #2f6fdf; stroke-width: 1.2" />
                     <text x={format!("{:.1}", from + 3.0)} y={(top + 22.0 + row).to_string()}
                           style="fill: #2f6fdf">{format!("● {}", s.label)}</text>
+                </g>
+            },
+            Mark::Playhead => html! {
+                <g data-mark="playhead">
+                    <line x1={format!("{from:.1}")} x2={format!("{from:.1}")}
+                          y1={top.to_string()} y2={bottom.to_string()}
+                          style="stroke: var(--chart-fg, #1f2933); stroke-width: 2" />
+                    <text x={format!("{:.1}", from - 3.0)} y={(bottom - 16.0).to_string()} text-anchor="end"
+                          style={PALETTE_TEXT}>{format!("▶ {}", s.label)}</text>
                 </g>
             },
             Mark::Alert => html! {

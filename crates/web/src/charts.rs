@@ -531,9 +531,73 @@ pub fn spans(scenario: &Scenario, run: &Run) -> Vec<Span> {
     out
 }
 
+/// Playback: the charts as they stood at `until` seconds. The run's lines end there, alerts,
+/// moments and faults after it are hidden (a fault under way is cut at it), and a playhead
+/// line marks it. A pinned baseline stays whole, for comparison.
+pub fn reveal(panels: &mut [Panel], spans: &mut Vec<Span>, until: f64, label: String) {
+    for line in panels
+        .iter_mut()
+        .flat_map(|p| p.lines.iter_mut())
+        .filter(|l| !l.baseline)
+    {
+        let n = line.xs.partition_point(|&x| x <= until);
+        line.xs = line.xs[..n].into();
+        line.ys = line.ys[..n.min(line.ys.len())].into();
+    }
+    spans.retain(|s| s.from <= until);
+    for s in spans.iter_mut() {
+        s.to = s.to.min(until);
+    }
+    spans.push(Span {
+        from: until,
+        to: until,
+        label,
+        kind: Mark::Playhead,
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn playback_cuts_the_run_at_the_playhead() {
+        let xs: Rc<[f64]> = (0..10).map(f64::from).collect();
+        let line = |baseline| Line {
+            label: "a".into(),
+            key: "a",
+            color: "#000",
+            xs: xs.clone(),
+            ys: xs.clone(),
+            baseline,
+        };
+        let mut panels = vec![Panel {
+            unit: "x",
+            lines: vec![line(false), line(true)],
+            refs: vec![],
+            log: false,
+        }];
+        let mut spans = vec![
+            Span {
+                from: 2.0,
+                to: 6.0,
+                label: "fault".into(),
+                kind: Mark::Fault,
+            },
+            Span {
+                from: 7.0,
+                to: 7.0,
+                label: "later".into(),
+                kind: Mark::Moment,
+            },
+        ];
+        reveal(&mut panels, &mut spans, 4.5, "now".into());
+        assert_eq!(panels[0].lines[0].xs.len(), 5, "buckets 0..=4 are shown");
+        assert_eq!(panels[0].lines[1].xs.len(), 10, "the baseline stays whole");
+        assert_eq!(spans.len(), 2);
+        assert_eq!((spans[0].from, spans[0].to), (2.0, 4.5));
+        assert_eq!(spans[1].kind, Mark::Playhead);
+    }
 
     #[test]
     fn charts_have_their_lines_limits_and_fault_windows() {

@@ -16,6 +16,7 @@ pub mod controls;
 pub mod export;
 pub mod form;
 pub mod path;
+pub mod playback;
 pub mod presets;
 pub mod protocol;
 pub mod review;

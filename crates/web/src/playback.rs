@@ -1,0 +1,284 @@
+//! Playback, for training: play, pause, step and scrub through a finished run, the charts
+//! showing it up to the playhead, and "what responders see" at that moment: the dashboard
+//! figures and log lines of the kind real systems print, made from the run's own counts.
+
+use std::rc::Rc;
+
+use poolsim_engine::Report;
+use poolsim_scenario::{Config, Scenario};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use yew::prelude::*;
+
+use crate::chart::{clock, number, wall};
+use crate::charts::clock_start;
+
+/// Simulated seconds per second of playback the speed menu offers.
+const SPEEDS: [u32; 5] = [10, 30, 60, 120, 300];
+/// How often a playing run moves on, ms.
+const TICK_MS: i32 = 100;
+
+#[derive(Properties, PartialEq, Debug)]
+pub struct PlaybackProps {
+    pub duration_s: f64,
+    pub bucket_s: f64,
+    pub scenario: Rc<Scenario>,
+    /// `None`: the whole run is shown.
+    pub playhead: UseStateHandle<Option<f64>>,
+}
+
+#[component]
+pub fn Playback(props: &PlaybackProps) -> Html {
+    let playing = use_state(|| false);
+    let speed = use_state(|| 60u32);
+    let duration = props.duration_s.max(0.0);
+    let step = props.bucket_s.max(1.0).max(duration / 200.0);
+
+    // While playing, the playhead moves `speed` simulated seconds per second, and stops at the end.
+    {
+        let playhead = props.playhead.clone();
+        let playing_handle = playing.clone();
+        use_effect_with(
+            (*playing, *speed, duration),
+            move |&(on, speed, duration)| {
+                let mut timer = None;
+                if on && let Some(window) = web_sys::window() {
+                    let at = std::rc::Rc::new(std::cell::Cell::new((*playhead).unwrap_or(0.0)));
+                    let tick = Closure::<dyn FnMut()>::new(move || {
+                        let next =
+                            (at.get() + f64::from(speed) * f64::from(TICK_MS) / 1e3).min(duration);
+                        at.set(next);
+                        playhead.set(Some(next));
+                        if next >= duration {
+                            playing_handle.set(false);
+                        }
+                    });
+                    timer = window
+                        .set_interval_with_callback_and_timeout_and_arguments_0(
+                            tick.as_ref().unchecked_ref(),
+                            TICK_MS,
+                        )
+                        .ok()
+                        .map(|id| (id, tick));
+                }
+                move || {
+                    if let (Some((id, _tick)), Some(window)) = (timer, web_sys::window()) {
+                        window.clear_interval_with_handle(id);
+                    }
+                }
+            },
+        );
+    }
+
+    let set = |value: Option<f64>| {
+        let playhead = props.playhead.clone();
+        move || playhead.set(value.map(|v| v.clamp(0.0, duration)))
+    };
+    let at = *props.playhead;
+    let toggle = {
+        let playing = playing.clone();
+        let playhead = props.playhead.clone();
+        Callback::from(move |_: MouseEvent| {
+            if !*playing && playhead.is_none_or(|t| t >= duration) {
+                playhead.set(Some(0.0));
+            }
+            playing.set(!*playing);
+        })
+    };
+    let back = {
+        let go = set(Some(at.unwrap_or(duration) - step));
+        Callback::from(move |_: MouseEvent| go())
+    };
+    let forward = {
+        let go = set(Some(at.unwrap_or(0.0) + step));
+        Callback::from(move |_: MouseEvent| go())
+    };
+    let whole = {
+        let playing = playing.clone();
+        let go = set(None);
+        Callback::from(move |_: MouseEvent| {
+            playing.set(false);
+            go();
+        })
+    };
+    let scrub = {
+        let playhead = props.playhead.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Ok(v) = crate::controls::event_value(&e).parse::<f64>() {
+                playhead.set(Some(v.clamp(0.0, duration)));
+            }
+        })
+    };
+    let on_speed = {
+        let speed = speed.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(v) = crate::controls::event_value(&e).parse::<u32>() {
+                speed.set(v);
+            }
+        })
+    };
+    let start = clock_start(&props.scenario);
+    let when = |t: f64| match start {
+        Some(s) => format!("{} UTC (+{})", wall(s, t, true), clock(t)),
+        None => clock(t),
+    };
+    let moments = props.scenario.timeline.moments.iter().map(|m| {
+        let t = m.at.as_secs_f64();
+        let go = set(Some(t));
+        let playing = playing.clone();
+        html! {
+            <button type="button" data-action="goto-moment" data-at={format!("{t}")}
+                    onclick={Callback::from(move |_: MouseEvent| { playing.set(false); go(); })}>
+                {format!("{} {}", clock(t), m.label)}
+            </button>
+        }
+    });
+    html! {
+        <section class="playback" data-testid="playback" aria-label="Playback"
+                 data-playhead={at.map(|t| format!("{t}"))}>
+            <button type="button" data-action={if *playing { "pause" } else { "play" }} onclick={toggle}>
+                { if *playing { "❚❚ Pause" } else { "▶ Play" } }
+            </button>
+            <button type="button" data-action="step-back" onclick={back} aria-label="Step back">{"◀"}</button>
+            <button type="button" data-action="step" onclick={forward} aria-label="Step forward">{"▶|"}</button>
+            <input type="range" name="playhead" aria-label="Playhead" min="0" max={format!("{duration}")}
+                   step={format!("{}", props.bucket_s.max(0.001))} value={format!("{}", at.unwrap_or(duration))}
+                   oninput={scrub} />
+            <span class="when">{ at.map_or_else(|| "whole run".to_owned(), when) }</span>
+            <label>{"speed "}
+                <select name="speed" onchange={on_speed}>
+                    { for SPEEDS.iter().map(|s| html! {
+                        <option value={s.to_string()} selected={*speed == *s}>{format!("{s}×")}</option>
+                    }) }
+                </select>
+            </label>
+            if at.is_some() { <button type="button" data-action="playback-off" onclick={whole}>{"Show the whole run"}</button> }
+            if !props.scenario.timeline.moments.is_empty() {
+                <div class="moments">{"Jump to: "}{ for moments }</div>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq, Debug)]
+pub struct RespondersProps {
+    pub report: Rc<Report>,
+    pub config: Rc<Config>,
+    /// The playhead, seconds.
+    pub at: f64,
+}
+
+/// The dashboards and logs at the playhead, in the bucket that holds it.
+#[component]
+pub fn Responders(props: &RespondersProps) -> Html {
+    let series = &props.report.series;
+    if series.is_empty() {
+        return Html::default();
+    }
+    let i = ((props.at / series.bucket_s.max(1e-9)) as usize).min(series.len() - 1);
+    let per_s = |v: &[u32]| f64::from(v.get(i).copied().unwrap_or(0)) / series.bucket_s.max(1e-9);
+    let mean = |v: &[f32]| f64::from(v.get(i).copied().unwrap_or(0.0));
+    let failed: u32 = [
+        &series.failed_pool_timeout,
+        &series.failed_client_timeout,
+        &series.failed_db_refused,
+        &series.failed_statement_timeout,
+        &series.failed_outage,
+        &series.failed_unavailable,
+    ]
+    .iter()
+    .map(|v| v.get(i).copied().unwrap_or(0))
+    .sum();
+    let finished = failed + series.succeeded.get(i).copied().unwrap_or(0);
+    let c = &props.config;
+    let figures: Vec<(&str, String)> = vec![
+        (
+            "hikaricp_connections_active",
+            number(mean(&series.pool_active.mean)),
+        ),
+        (
+            "hikaricp_connections_idle",
+            number(mean(&series.pool_idle.mean)),
+        ),
+        (
+            "hikaricp_connections_pending",
+            number(mean(&series.pool_pending.mean)),
+        ),
+        (
+            "hikaricp_connections_timeout_total",
+            format!("{}/s", number(per_s(&series.pool_timeouts))),
+        ),
+        (
+            "db connections",
+            format!(
+                "{} of {}",
+                number(mean(&series.db_connections.mean)),
+                c.db.usable_connections()
+            ),
+        ),
+        ("db CPU", format!("{:.0}%", mean(&series.db_cpu) * 100.0)),
+        (
+            "network round trip",
+            format!("{} ms", number(c.db.network_rtt_us as f64 / 1e3)),
+        ),
+        (
+            "HTTP failures",
+            format!(
+                "{:.1}%",
+                if finished > 0 {
+                    f64::from(failed) * 100.0 / f64::from(finished)
+                } else {
+                    0.0
+                }
+            ),
+        ),
+    ];
+    let start = clock_start(&c.scenario);
+    let stamp = match start {
+        Some(s) => wall(s, i as f64 * series.bucket_s, true),
+        None => clock(i as f64 * series.bucket_s),
+    };
+    let window = clock(series.bucket_s);
+    let count = |v: &[u32]| v.get(i).copied().unwrap_or(0);
+    let mut logs = Vec::new();
+    let timeouts = count(&series.pool_timeouts);
+    if timeouts > 0 {
+        logs.push(format!(
+            "{stamp} WARN  HikariPool-1 - Connection is not available, request timed out after {}ms. (x{timeouts} in {window})",
+            c.pool.connection_timeout_us / 1000
+        ));
+    }
+    let refused = count(&series.failed_db_refused).max(count(&series.db_connection_errors));
+    if refused > 0 && count(&series.failed_outage) == 0 {
+        logs.push(format!(
+            "{stamp} FATAL: sorry, too many clients already (x{refused} in {window})"
+        ));
+    }
+    if count(&series.failed_outage) > 0 {
+        logs.push(format!(
+            "{stamp} ERROR HikariPool-1 - Exception during pool initialization: Connection refused (x{} in {window})",
+            count(&series.failed_outage)
+        ));
+    }
+    if count(&series.failed_statement_timeout) > 0 {
+        logs.push(format!(
+            "{stamp} ERROR: canceling statement due to statement timeout (x{} in {window})",
+            count(&series.failed_statement_timeout)
+        ));
+    }
+    if count(&series.failed_client_timeout) > 0 {
+        logs.push(format!(
+            "{stamp} WARN  http - client gave up waiting (x{} in {window})",
+            count(&series.failed_client_timeout)
+        ));
+    }
+    html! {
+        <section class="responders" data-testid="responders" aria-label="What responders see">
+            <h2>{format!("What responders see at {stamp}")}</h2>
+            <dl>{ for figures.into_iter().map(|(k, v)| html! { <><dt>{k}</dt><dd data-metric={k}>{v}</dd></> }) }</dl>
+            <pre class="logs" data-testid="logs">
+                { if logs.is_empty() { "(no errors logged in this interval)".to_owned() } else { logs.join("\n") } }
+            </pre>
+        </section>
+    }
+}
