@@ -624,3 +624,28 @@ test('replay playback: jump to the detection, read what responders saw, play and
   assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
   await p.close();
 });
+
+test('alert tuning: the replay\'s rules on the incident and on a healthy day, then a rule that false-alarms', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
+  const check = async () => {
+    await page.click('[data-action="check-alerts"]');
+    await page.waitForSelector('[data-testid="alert-tuning"][data-state="done"]', { timeout: 120_000 });
+  };
+  const row = (name) => page.locator(`[data-testid="alert-tuning"] tr[data-alert="${name}"]`);
+  await check();
+  assert.equal(await row('connection failures').getAttribute('data-incident-fired'), 'true');
+  assert.equal(await row('connection failures').getAttribute('data-baseline-fired'), 'false');
+  assert.match(await row('connection failures').textContent(), /fired at 7m10s \(\d+s? after the first failures\)|fired at 7m10s/);
+  assert.equal(await row('database CPU high').getAttribute('data-incident-fired'), 'false', 'CPU stays quiet: a misleading signal');
+
+  // Tuned too tight: CPU above 10% for a minute pages on a healthy day.
+  await setControl(page, 'alerts[2].above', '0.1', { timeout: RUN_TIMEOUT });
+  await check();
+  assert.equal(await row('database CPU high').getAttribute('data-baseline-fired'), 'true');
+  assert.match(await row('database CPU high').textContent(), /FALSE ALARM/);
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});

@@ -21,6 +21,7 @@ use crate::review::ReviewView;
 use crate::sizing::Sizing;
 use crate::state::{Action, Origin, Page};
 use crate::summary::SummaryPanel;
+use crate::tuning::AlertTuning;
 use crate::url::{self, Embed};
 use crate::{export, now_ms};
 
@@ -223,6 +224,7 @@ pub fn App() -> Html {
                             if let (Some(at), Some(f)) = (*playhead, page.finished.as_ref()) {
                                 <Responders report={f.report.clone()} config={f.config.clone()} {at} />
                             }
+                            <AlertTuning config={config.clone()} />
                         }
                         { for ChartId::ALL.into_iter().map(|id| figure(&page, id, *playhead)) }
                     }

@@ -23,6 +23,7 @@ pub mod review;
 pub mod sizing;
 pub mod state;
 pub mod summary;
+pub mod tuning;
 pub mod url;
 pub mod verdict;
 pub mod worker;
