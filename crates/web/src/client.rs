@@ -43,10 +43,7 @@ impl Client {
             let waiting = waiting.clone();
             let on_message = on_message.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let Some(text) = event.data().as_string() else {
-                    return;
-                };
-                let Ok(message) = serde_json::from_str::<FromWorker>(&text) else {
+                let Some(message) = crate::protocol::read::<FromWorker>(&event) else {
                     return;
                 };
                 if message == FromWorker::Ready {

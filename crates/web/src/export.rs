@@ -22,8 +22,8 @@ pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), String>
     download_blob(filename, &blob)
 }
 
-fn download_blob(filename: &str, blob: &Blob) -> Result<(), String> {
-    let url = Url::create_object_url_with_blob(blob).map_err(js_error)?;
+/// Saves `href` (an object or data URL) as `filename`, through a clicked `<a download>`.
+fn click_download(href: &str, filename: &str) -> Result<(), String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -31,9 +31,15 @@ fn download_blob(filename: &str, blob: &Blob) -> Result<(), String> {
         .create_element("a")
         .map_err(js_error)?
         .unchecked_into();
-    a.set_href(&url);
+    a.set_href(href);
     a.set_download(filename);
     a.click();
+    Ok(())
+}
+
+fn download_blob(filename: &str, blob: &Blob) -> Result<(), String> {
+    let url = Url::create_object_url_with_blob(blob).map_err(js_error)?;
+    click_download(&url, filename)?;
     // Revoked later: the download may start after this returns.
     let revoke = Closure::once_into_js(move || {
         let _ = Url::revoke_object_url(&url);
@@ -94,14 +100,7 @@ pub fn save_png(svg: &Element, filename: &str) -> Result<(), String> {
             ctx.draw_image_with_html_image_element(&loaded, 0.0, 0.0)
                 .map_err(js_error)?;
             let data_url = canvas.to_data_url().map_err(js_error)?;
-            let a: HtmlAnchorElement = document
-                .create_element("a")
-                .map_err(js_error)?
-                .unchecked_into();
-            a.set_href(&data_url);
-            a.set_download(&filename);
-            a.click();
-            Ok(())
+            click_download(&data_url, &filename)
         })();
         if let Err(e) = result {
             web_sys::console::warn_1(&JsValue::from_str(&format!("PNG export failed: {e}")));

@@ -81,6 +81,11 @@ impl From<FieldError> for Problem {
     }
 }
 
+/// A message posted by the other side (JSON text), or `None` if it is not one.
+pub fn read<T: serde::de::DeserializeOwned>(event: &web_sys::MessageEvent) -> Option<T> {
+    serde_json::from_str(&event.data().as_string()?).ok()
+}
+
 impl FromWorker {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| {

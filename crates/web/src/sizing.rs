@@ -53,6 +53,9 @@ struct Sweep {
     config: Option<Rc<Config>>,
     slos: Vec<Slo>,
     surge: u32,
+    /// Theory and arithmetic for `config`, computed once when the sweep starts (Erlang C's
+    /// search and the USL peak are not free, and the view redraws on every result).
+    refs: Option<(poolsim_advisor::References, u64)>,
     started_ms: f64,
     done_ms: Option<f64>,
     /// The workers died, or points could not be made.
@@ -121,9 +124,8 @@ pub struct Evidence {
 /// Judges the finished sizes (those with every seed back) as `poolsim advise` does, against
 /// the scenario, objectives and surge the sweep was started with.
 fn evidence(sweep: &Sweep) -> Option<Evidence> {
-    let base = sweep.config.as_ref()?;
+    let (refs, usl_peak) = sweep.refs?;
     let (slos, seeds) = (&sweep.slos, sweep.seeds.max(1));
-    let refs = poolsim_advisor::references(base, slos, sweep.surge);
     let rows: Vec<Row> = sweep
         .sizes
         .iter()
@@ -156,7 +158,7 @@ fn evidence(sweep: &Sweep) -> Option<Evidence> {
         fleet_limit: refs.fleet_limit,
         erlang_c: refs.erlang_c,
         rule_of_thumb: refs.rule_of_thumb,
-        usl_peak: poolsim_engine::theory(base).usl_peak_concurrency,
+        usl_peak,
         offered_per_instance: refs.offered_load_per_instance,
     })
 }
@@ -177,6 +179,19 @@ pub fn Sizing(props: &SizingProps) -> Html {
     let workers = use_mut_ref(Vec::<Client>::new);
     let redraw = use_force_update();
 
+    // The default range, from the offered load per instance, once per scenario.
+    let defaults = use_memo(props.config.clone(), |config| {
+        let Some(config) = config else { return (1, 30) };
+        let offered = poolsim_engine::theory(config).offered_load_erlangs
+            / f64::from(config.app.instances.max(1));
+        let limit = poolsim_advisor::fleet_limit(config, 0);
+        let from = (offered.floor() as u32).clamp(1, poolsim_scenario::MAX_POOL_SIZE);
+        let to = from
+            .saturating_add(29)
+            .max(limit.min(from.saturating_add(60)))
+            .min(poolsim_scenario::MAX_POOL_SIZE);
+        (from, to)
+    });
     let Some(config) = props.config.clone() else {
         return html! {
             <section class="sizing" data-testid="sizing" data-state="idle">
@@ -184,14 +199,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
             </section>
         };
     };
-    let offered = poolsim_engine::theory(&config).offered_load_erlangs
-        / f64::from(config.app.instances.max(1));
-    let limit = poolsim_advisor::fleet_limit(&config, 0);
-    let default_from = (offered.floor() as u32).clamp(1, poolsim_scenario::MAX_POOL_SIZE);
-    let default_to = default_from
-        .saturating_add(29)
-        .max(limit.min(default_from.saturating_add(60)))
-        .min(poolsim_scenario::MAX_POOL_SIZE);
+    let (default_from, default_to) = *defaults;
 
     let on_field = |set: fn(&mut Ask, String)| {
         let ask = ask.clone();
@@ -309,6 +317,10 @@ pub fn Sizing(props: &SizingProps) -> Html {
             }
             *workers.borrow_mut() = pool;
             let slos = objectives(&a).unwrap_or_default();
+            let refs = (
+                poolsim_advisor::references(&config, &slos, surge),
+                poolsim_engine::theory(&config).usl_peak_concurrency,
+            );
             *sweep.borrow_mut() = Sweep {
                 generation,
                 jobs,
@@ -317,6 +329,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
                 config: Some(config.clone()),
                 slos,
                 surge,
+                refs: Some(refs),
                 seeds,
                 sizes,
                 started_ms: crate::now_ms(),

@@ -19,7 +19,8 @@ fn ms(v: f64) -> String {
     format!("{} ms", number(v))
 }
 
-fn percent(v: f64) -> String {
+/// A share as people read it: `12.5%`, and `<0.1%` rather than a misleading `0.0%`.
+pub fn percent(v: f64) -> String {
     if v > 0.0 && v < 0.001 {
         "<0.1%".into()
     } else {

@@ -2,6 +2,8 @@
 
 use poolsim_engine::Summary;
 
+use crate::summary::percent;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Healthy,
@@ -65,7 +67,6 @@ pub fn verdict(s: &Summary) -> Verdict {
             t.pool_capacity, t.db_usable_connections
         )
     });
-    let percent = |x: f64| format!("{:.1}%", x * 100.0);
 
     let stuck_share = if r.arrived > 0 {
         r.in_flight as f64 / r.arrived as f64

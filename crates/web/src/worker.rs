@@ -70,10 +70,7 @@ pub fn start() {
     let on_message = {
         let worker = worker.clone();
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some(text) = event.data().as_string() else {
-                return;
-            };
-            let Ok(message) = serde_json::from_str::<ToWorker>(&text) else {
+            let Some(message) = crate::protocol::read::<ToWorker>(&event) else {
                 return;
             };
             worker.borrow_mut().accept(message);
