@@ -45,15 +45,16 @@ fn arrivals() -> impl Strategy<Value = Value> {
 /// Faults within a 60 s run; `on` picks which kinds appear at all (swarm testing).
 fn faults() -> impl Strategy<Value = Vec<Value>> {
     (
-        prop::array::uniform6(any::<bool>()),
+        prop::array::uniform7(any::<bool>()),
         (0u64..50, 1u64..15),
         (0u64..50, 1u64..20, 1.5f64..10.0),
         (0u64..55, 1.0f64..800.0),
         (0u64..40, 1u64..10, 0u64..5, 1u32..4),
         (0u64..55, 1u32..30, any::<bool>()),
         (0u64..50, 0.0f64..0.3),
+        (prop::collection::vec((0u64..58, 1u32..8), 1..3)),
     )
-        .prop_map(|(on, outage, slow, traffic, restart, reconf, leak)| {
+        .prop_map(|(on, outage, slow, traffic, restart, reconf, leak, scales)| {
             let mut out = Vec::new();
             if on[0] {
                 out.push(json!({"kind": "db_outage", "at": format!("{}s", outage.0), "duration": format!("{}s", outage.1)}));
@@ -78,6 +79,11 @@ fn faults() -> impl Strategy<Value = Vec<Value>> {
             }
             if on[5] {
                 out.push(json!({"kind": "connection_leak", "at": format!("{}s", leak.0), "fraction": leak.1}));
+            }
+            if on[6] {
+                for (at, instances) in scales {
+                    out.push(json!({"kind": "scale", "at": format!("{at}s"), "instances": instances}));
+                }
             }
             out
         })
@@ -164,7 +170,7 @@ proptest! {
             poolsim_scenario::config::FaultConfig::Reconfigure { pool, .. } => Some(pool.max_size),
             _ => None,
         }).chain([config.pool.max_size]).max().unwrap();
-        let bound = u64::from(largest_pool) * u64::from(config.app.instances);
+        let bound = u64::from(largest_pool) * u64::from(config.instance_slots());
         prop_assert!(s.pool.peak_active <= bound, "pool bound {} > {}\n{}", s.pool.peak_active, bound, text);
         for (k, held) in report.series.pool_total.max.iter().enumerate() {
             prop_assert!(u64::from(*held) <= bound, "bucket {}: {} held\n{}", k, held, text);

@@ -176,12 +176,7 @@ fn the_outage_replay_reproduces_its_story() {
     };
     let failed_in = |w: std::ops::Range<usize>| -> (u64, u64) {
         w.map(|i| {
-            let failed = series.failed_pool_timeout[i]
-                + series.failed_db_refused[i]
-                + series.failed_client_timeout[i]
-                + series.failed_outage[i]
-                + series.failed_statement_timeout[i]
-                + series.failed_unavailable[i];
+            let failed = series.failed(i);
             (u64::from(failed), u64::from(failed + series.succeeded[i]))
         })
         .fold((0, 0), |(a, b), (f, t)| (a + f, b + t))
@@ -240,4 +235,56 @@ fn the_outage_replay_reproduces_its_story() {
     // The clock: detection at 14:00 UTC on 2023-08-05, as the postmortem says.
     let start = poolsim_scenario::parse_utc(&c.scenario.timeline.start).unwrap();
     assert_eq!(start + detection.at.as_secs_f64() as i64, 1_691_244_000);
+}
+
+/// `scale`: added instances start empty and take their share of traffic, removed ones stop
+/// and hold nothing.
+#[test]
+fn scaling_adds_and_removes_instances() {
+    let c = config(
+        r#"{"seed": 3, "duration": "3m", "bucket": "10s",
+            "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 300},
+                         "transaction": {"query_time": {"kind": "exponential", "mean": "5ms"}}},
+            "app": {"instances": 2, "pool": {"max_size": 5}},
+            "faults": [{"kind": "scale", "at": "1m", "instances": 4},
+                       {"kind": "scale", "at": "2m", "instances": 1}]}"#,
+    );
+    assert_eq!(c.instance_slots(), 4);
+    let report = run(&c);
+    let s = &report.series;
+    assert_eq!(s.instances.len(), 4);
+    let held = |i: usize, bucket: usize| s.instances[i].total[bucket];
+    // Instances 2 and 3 are out of service for the first minute, in service for the second.
+    for b in 0..6 {
+        assert_eq!((held(2, b), held(3, b)), (0.0, 0.0), "bucket {b}");
+        assert!(held(0, b) > 0.0);
+    }
+    for b in 7..12 {
+        assert!(held(2, b) > 0.0 && held(3, b) > 0.0, "bucket {b}");
+    }
+    // After 2m only instance 0 serves.
+    for b in 13..18 {
+        assert_eq!((held(1, b), held(2, b), held(3, b)), (0.0, 0.0, 0.0));
+    }
+    let served: Vec<u64> = report
+        .summary
+        .instances
+        .iter()
+        .map(|i| i.succeeded)
+        .collect();
+    // Round robin: minute 1 split 2 ways, minute 2 split 4 ways, minute 3 all on instance 0.
+    let expected = [
+        300.0 * (30.0 + 15.0 + 60.0),
+        300.0 * 45.0,
+        300.0 * 15.0,
+        300.0 * 15.0,
+    ];
+    for (got, want) in served.iter().zip(expected) {
+        assert!(
+            (*got as f64 - want).abs() < 0.05 * want,
+            "{served:?} vs {expected:?}"
+        );
+    }
+    let r = &report.summary.requests;
+    assert_eq!(r.arrived, r.succeeded + r.failed + r.in_flight);
 }

@@ -11,6 +11,7 @@
 //! CLI runs on all cores and the page's sizing view in web workers.
 
 pub mod config_files;
+pub mod exercise;
 pub mod parallel;
 pub mod review;
 

@@ -265,6 +265,21 @@ impl Series {
         self.arrivals.is_empty()
     }
 
+    /// Requests that failed in bucket `i`, whatever the cause (0 past the end).
+    pub fn failed(&self, i: usize) -> u32 {
+        [
+            &self.failed_pool_timeout,
+            &self.failed_client_timeout,
+            &self.failed_db_refused,
+            &self.failed_statement_timeout,
+            &self.failed_outage,
+            &self.failed_unavailable,
+        ]
+        .iter()
+        .map(|v| v.get(i).copied().unwrap_or(0))
+        .sum()
+    }
+
     /// Buckets `from..` as a series of their own (empty when `from` is past the end): what
     /// a run in progress sends on since its last update.
     pub fn tail(&self, from: usize) -> Series {

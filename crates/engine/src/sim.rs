@@ -352,6 +352,8 @@ pub struct Simulation {
     jobs: Slab<Job>,
     conns: Slab<Conn>,
     instances: Vec<Instance>,
+    /// Instances `0..in_service` serve (the rest wait for a `scale`); a restart counts too.
+    in_service: u32,
     next_attempt: u64,
     next_query: u64,
     /// Every generation number is fresh, so a stale timer never matches a reused slot.
@@ -395,9 +397,11 @@ impl Simulation {
     pub fn new(config: &Config) -> Simulation {
         let cfg = config.clone();
         let seed = cfg.seed;
-        let instances = (0..cfg.app.instances)
-            .map(|_| Instance {
-                up: true,
+        let slots = cfg.instance_slots();
+        let in_service = cfg.app.instances;
+        let instances = (0..slots)
+            .map(|i| Instance {
+                up: i < in_service,
                 epoch: 0,
                 pool: cfg.pool.clone(),
                 idle: Vec::new(),
@@ -414,7 +418,8 @@ impl Simulation {
                 failed: 0,
                 pool_timeouts: 0,
                 bound: cfg.pool.max_size,
-                downs: 0,
+                // Slots a later `scale` brings into service wait as if down.
+                downs: u32::from(i >= in_service),
                 pending_pool: None,
             })
             .collect();
@@ -444,6 +449,7 @@ impl Simulation {
             jobs: Slab::new(),
             conns: Slab::new(),
             instances,
+            in_service,
             next_attempt: 0,
             next_query: 0,
             next_gen: 0,
@@ -477,7 +483,7 @@ impl Simulation {
             alerts: AlertTracker::new(&cfg.alerts),
             series: Series {
                 bucket_s: cfg.bucket_us as f64 / 1e6,
-                instances: vec![InstanceSeries::default(); cfg.app.instances as usize],
+                instances: vec![InstanceSeries::default(); slots as usize],
                 ..Series::default()
             },
             cfg,
@@ -491,11 +497,14 @@ impl Simulation {
         let capacity: u64 = self
             .instances
             .iter()
+            .filter(|i| i.up)
             .map(|i| u64::from(i.pool.max_size))
             .sum();
         self.capacity.set(now, capacity);
         for i in 0..self.instances.len() as u32 {
-            self.kick_creator(i);
+            if self.instances[i as usize].up {
+                self.kick_creator(i);
+            }
             self.queue
                 .push(now + HOUSEKEEPING_US, Event::Housekeep { instance: i });
         }
@@ -699,15 +708,7 @@ impl Simulation {
             }
             Event::FaultStart { index } => self.fault_start(index),
             Event::FaultEnd { index } => self.fault_end(index),
-            Event::InstanceDown { instance } => {
-                // Restarts can overlap (a rolling restart and a reconfigure's): the instance
-                // goes down at the first and comes back after the last.
-                let inst = &mut self.instances[instance as usize];
-                inst.downs += 1;
-                if inst.downs == 1 {
-                    self.instance_down(instance);
-                }
-            }
+            Event::InstanceDown { instance } => self.take_down(instance),
             Event::InstanceUp {
                 instance,
                 reconfigure,
@@ -718,17 +719,7 @@ impl Simulation {
                 {
                     self.instances[instance as usize].pending_pool = Some(pool.clone());
                 }
-                let inst = &mut self.instances[instance as usize];
-                inst.downs -= 1;
-                if inst.downs == 0 {
-                    if let Some(pool) = inst.pending_pool.take() {
-                        inst.bound = pool.max_size;
-                        inst.pool = pool;
-                    }
-                    inst.up = true;
-                    self.capacity_changed();
-                    self.kick_creator(instance);
-                }
+                self.instance_up(instance);
             }
             Event::WarmupEnd => self.start_measuring(),
             Event::BucketEnd => {
@@ -1442,15 +1433,57 @@ impl Simulation {
                 self.leaks.push((index, fraction));
                 self.end_fault_after(index, duration_us);
             }
+            FaultConfig::Scale { instances, .. } => self.scale(instances),
             FaultConfig::RollingRestart { restart, .. } => self.schedule_restarts(restart, 0),
             FaultConfig::Reconfigure { pool, restart, .. } => match restart {
-                Some(restart) => self.schedule_restarts(restart, index + 1),
+                Some(restart) => {
+                    // Instances out of service start with the new settings if scaled in.
+                    for i in self.in_service..self.instances.len() as u32 {
+                        self.instances[i as usize].pending_pool = Some(pool.clone());
+                    }
+                    self.schedule_restarts(restart, index + 1);
+                }
                 None => {
                     for i in 0..self.instances.len() as u32 {
                         self.reconfigure_live(i, &pool);
                     }
                 }
             },
+        }
+    }
+
+    /// The fleet becomes `n` instances: the lowest-numbered serve, the others stop.
+    fn scale(&mut self, n: u32) {
+        let was = std::mem::replace(&mut self.in_service, n);
+        for i in n..was {
+            self.take_down(i);
+        }
+        for i in was..n {
+            self.instance_up(i);
+        }
+    }
+
+    /// Restarts can overlap (a rolling restart, a reconfigure's, a scale-in): an instance
+    /// goes down at the first and comes back after the last.
+    fn take_down(&mut self, i: u32) {
+        let inst = &mut self.instances[i as usize];
+        inst.downs += 1;
+        if inst.downs == 1 {
+            self.instance_down(i);
+        }
+    }
+
+    fn instance_up(&mut self, i: u32) {
+        let inst = &mut self.instances[i as usize];
+        inst.downs -= 1;
+        if inst.downs == 0 {
+            if let Some(pool) = inst.pending_pool.take() {
+                inst.bound = pool.max_size;
+                inst.pool = pool;
+            }
+            inst.up = true;
+            self.capacity_changed();
+            self.kick_creator(i);
         }
     }
 
@@ -1471,8 +1504,9 @@ impl Simulation {
         }
     }
 
+    /// Restarts the instances in service, `batch` at a time.
     fn schedule_restarts(&mut self, restart: RestartConfig, reconfigure: u32) {
-        for instance in 0..self.instances.len() as u32 {
+        for instance in 0..self.in_service {
             let batch = u64::from(instance / restart.batch);
             let at = self.now + batch * (restart.down_us + restart.gap_us);
             self.queue.push(at, Event::InstanceDown { instance });
@@ -1763,6 +1797,11 @@ impl Simulation {
                 "instance {i} opens {} connections at once (seed {seed})",
                 inst.opening
             );
+            assert!(
+                inst.up || inst.total() == 0,
+                "instance {i} is down but holds {} connections (seed {seed})",
+                inst.total()
+            );
             held += inst.held();
         }
         assert!(
@@ -1943,6 +1982,7 @@ fn fault_at(fault: &FaultConfig) -> u64 {
         | FaultConfig::SlowQueries { at_us, .. }
         | FaultConfig::RollingRestart { at_us, .. }
         | FaultConfig::Reconfigure { at_us, .. }
+        | FaultConfig::Scale { at_us, .. }
         | FaultConfig::ConnectionLeak { at_us, .. } => *at_us,
     }
 }

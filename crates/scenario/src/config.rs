@@ -25,6 +25,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// Instances the run ever has: the initial fleet or the largest `scale`.
+    pub fn instance_slots(&self) -> u32 {
+        self.faults
+            .iter()
+            .filter_map(|f| match f {
+                FaultConfig::Scale { instances, .. } => Some(*instances),
+                _ => None,
+            })
+            .fold(self.app.instances, u32::max)
+    }
+
     /// Number of time-series buckets (the last may be shorter than `bucket_us`).
     pub fn bucket_count(&self) -> usize {
         self.duration_us.div_ceil(self.bucket_us) as usize
@@ -194,5 +205,10 @@ pub enum FaultConfig {
         at_us: u64,
         duration_us: u64,
         fraction: f64,
+    },
+    /// The fleet becomes `instances` instances (instance `i` serves while `i < instances`).
+    Scale {
+        at_us: u64,
+        instances: u32,
     },
 }

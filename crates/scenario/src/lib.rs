@@ -350,6 +350,8 @@ mod tests {
             "exponential",
             "db_outage",
             "reconfigure",
+            "scale",
+            "instances",
             "fraction",
             "alpha",
             "shape",

@@ -396,6 +396,9 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rolling_restart: Option<Restart>,
     },
+    /// The fleet grows or shrinks to `instances`: new instances start with empty pools and
+    /// the pool settings in force; removed ones stop like a restart that never comes back.
+    Scale { at: Duration, instances: u32 },
     /// A fraction of requests never return their connection (`duration` `"0s"` = to the end).
     ConnectionLeak {
         at: Duration,

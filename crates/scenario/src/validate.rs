@@ -488,6 +488,11 @@ impl Scenario {
                         restart,
                     });
                 }
+                Fault::Scale { instances, .. } => {
+                    let instances =
+                        c.count(&format!("{path}.instances"), *instances, 1, MAX_INSTANCES);
+                    faults.push(FaultConfig::Scale { at_us, instances });
+                }
                 Fault::ConnectionLeak {
                     fraction, duration, ..
                 } => {
@@ -578,6 +583,7 @@ fn fault_at(f: &Fault) -> Duration {
         | Fault::TrafficChange { at, .. }
         | Fault::RollingRestart { at, .. }
         | Fault::Reconfigure { at, .. }
+        | Fault::Scale { at, .. }
         | Fault::ConnectionLeak { at, .. } => *at,
     }
 }

@@ -90,7 +90,7 @@ pub struct Limits {
 impl Limits {
     pub fn of(config: &Config) -> Limits {
         Limits {
-            instances: config.app.instances,
+            instances: config.instance_slots(),
             max_size: config.pool.max_size,
             usable: config.db.usable_connections(),
             cores: config.db.cores,
@@ -507,6 +507,9 @@ pub fn spans(scenario: &Scenario, run: &Run) -> Vec<Span> {
                     until(secs(*at), secs(*duration)),
                     "leak".to_owned(),
                 ),
+                Fault::Scale { at, instances } => {
+                    (secs(*at), secs(*at), format!("→ {instances} instances"))
+                }
             };
             Span {
                 from,

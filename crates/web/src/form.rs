@@ -90,6 +90,7 @@ pub const FAULT_KINDS: &[(&str, &str)] = &[
     ("traffic_change", "traffic change"),
     ("rolling_restart", "rolling restart"),
     ("reconfigure", "reconfigure pools"),
+    ("scale", "scale the fleet"),
     ("connection_leak", "connection leak"),
 ];
 
@@ -522,6 +523,20 @@ pub fn fault_fields(kind: &str) -> &'static [Field] {
             }
         }
         "reconfigure" => const { &[AT] },
+        "scale" => {
+            const {
+                &[
+                    AT,
+                    field(
+                        "instances",
+                        "Instances",
+                        Kind::Int { min: 1, max: 1000 },
+                        "The fleet from then on: new instances start with empty pools, \
+                         removed ones stop.",
+                    ),
+                ]
+            }
+        }
         "connection_leak" => {
             const {
                 &[
@@ -723,6 +738,7 @@ pub fn new_fault(kind: &str, at: &str) -> Value {
         }
         "reconfigure" => json!({"kind": kind, "at": at, "pool": {"max_size": 10},
                                 "rolling_restart": {"down": "30s", "gap": "0s", "batch": 1}}),
+        "scale" => json!({"kind": kind, "at": at, "instances": 2}),
         _ => json!({"kind": "connection_leak", "at": at, "fraction": 0.001, "duration": "0s"}),
     }
 }

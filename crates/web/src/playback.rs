@@ -178,17 +178,7 @@ pub fn Responders(props: &RespondersProps) -> Html {
     let i = ((props.at / series.bucket_s.max(1e-9)) as usize).min(series.len() - 1);
     let per_s = |v: &[u32]| f64::from(v.get(i).copied().unwrap_or(0)) / series.bucket_s.max(1e-9);
     let mean = |v: &[f32]| f64::from(v.get(i).copied().unwrap_or(0.0));
-    let failed: u32 = [
-        &series.failed_pool_timeout,
-        &series.failed_client_timeout,
-        &series.failed_db_refused,
-        &series.failed_statement_timeout,
-        &series.failed_outage,
-        &series.failed_unavailable,
-    ]
-    .iter()
-    .map(|v| v.get(i).copied().unwrap_or(0))
-    .sum();
+    let failed = series.failed(i);
     let finished = failed + series.succeeded.get(i).copied().unwrap_or(0);
     let c = &props.config;
     let figures: Vec<(&str, String)> = vec![

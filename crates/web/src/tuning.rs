@@ -31,18 +31,7 @@ struct Runs {
 fn first_failure_s(report: &Report) -> Option<f64> {
     let s = &report.series;
     (0..s.len())
-        .find(|&i| {
-            [
-                &s.failed_pool_timeout,
-                &s.failed_client_timeout,
-                &s.failed_db_refused,
-                &s.failed_statement_timeout,
-                &s.failed_outage,
-                &s.failed_unavailable,
-            ]
-            .iter()
-            .any(|v| v.get(i).copied().unwrap_or(0) > 0)
-        })
+        .find(|&i| s.failed(i) > 0)
         .map(|i| i as f64 * s.bucket_s)
 }
 
