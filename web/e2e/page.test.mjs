@@ -649,3 +649,51 @@ test('alert tuning: the replay\'s rules on the incident and on a healthy day, th
   assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
   await p.close();
 });
+
+test('exercise: a wrong fix does not end the outage, cutting the pools earlier recovers sooner, shown on the charts', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
+  const ex = '[data-testid="exercise"]';
+  const cell = (row, who) => page.textContent(`${ex} tr[data-row="${row}"] td[data-${who}]`);
+  const run = async () => {
+    await page.click(`${ex} [data-action="run-exercise"]`);
+    await page.waitForSelector(`${ex}[data-state="done"], ${ex}[data-state="error"]`, { timeout: 120_000 });
+    assert.equal(await page.getAttribute(ex, 'data-state'), 'done', await page.textContent(ex));
+  };
+  // The moment offered is the detection; a bad value is named, nothing runs.
+  assert.equal(await page.inputValue(`${ex} [name="exercise-at"]`), '7m10s');
+  await page.fill(`${ex} [name="exercise-at"]`, '12m');
+  await page.fill(`${ex} [name="exercise-value"]`, '0');
+  await page.press(`${ex} [name="exercise-value"]`, 'Tab');
+  await page.click(`${ex} [data-action="run-exercise"]`);
+  assert.match(await page.textContent(`${ex} [role="alert"]`), /Pool size: must be a whole number/);
+
+  // A rolling restart: the pools race for the same connections again.
+  await page.selectOption(`${ex} [name="exercise-change"]`, 'rolling_restart');
+  await run();
+  assert.equal(await page.getAttribute('[data-testid="exercise-verdict"]', 'data-outcome'), 'not-recovered');
+  assert.equal(await cell('recovered', 'exercise'), 'not by the end of the run');
+  assert.match(await cell('recovered', 'record'), /^14:1\d:\d\d \(2[2-4]m/, 'the record recovers after its fix at 22m');
+
+  // Pools of 40 rolled out at 12m, as the postmortem did at 22m: ten minutes sooner.
+  await page.selectOption(`${ex} [name="exercise-change"]`, 'pool_size');
+  await page.fill(`${ex} [name="exercise-value"]`, '40');
+  await page.press(`${ex} [name="exercise-value"]`, 'Tab');
+  assert.ok(await page.isChecked(`${ex} [name="exercise-roll-out"]`));
+  await run();
+  assert.equal(await page.getAttribute('[data-testid="exercise-verdict"]', 'data-outcome'), 'better');
+  const verdict = await page.textContent('[data-testid="exercise-verdict"]');
+  assert.match(verdict, /pools of 40, rolled out 4 at a time at 12m: recovered (9m|10m)\S* sooner/, verdict);
+  assert.equal(await cell('onset', 'exercise'), await cell('onset', 'record'), 'the same incident until the moment');
+
+  // On the charts: the exercise runs as the scenario, the record pinned beside it.
+  await watchRuns(page);
+  await page.click(`${ex} [data-action="open-exercise"]`);
+  await waitNewRun(page, { timeout: RUN_TIMEOUT, what: 'the exercise on the charts' });
+  assert.ok((await page.locator('figure[data-chart="throughput"] path[data-baseline]').count()) > 0, 'the record is drawn as the baseline');
+  assert.match(await page.textContent('[data-testid="timeline"]'), /you: pools of 40/);
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});

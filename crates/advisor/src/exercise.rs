@@ -48,7 +48,9 @@ impl Change {
     pub fn describe(&self) -> String {
         match self {
             Change::PoolSize { max_size } => format!("pools of {max_size}"),
-            Change::ConnectionTimeout { timeout } => format!("connection timeout {timeout}"),
+            Change::ConnectionTimeout { timeout } => {
+                format!("connection timeout {}", timeout.terms())
+            }
             Change::Instances { instances } => format!("{instances} instances"),
             Change::RollingRestart => "a rolling restart".to_owned(),
         }
@@ -68,7 +70,7 @@ impl Exercise {
             (Change::RollingRestart, _) => format!(", {} at a time", self.restart.batch),
             (Change::Instances { .. }, _) => String::new(),
         };
-        format!("{}{how} at {}", self.change.describe(), self.at)
+        format!("{}{how} at {}", self.change.describe(), self.at.terms())
     }
 
     /// The recorded scenario with this exercise in place of the record's operations from

@@ -47,6 +47,23 @@ impl Duration {
     pub const fn is_zero(self) -> bool {
         self.0 == 0
     }
+
+    /// The form a person writes, one term per unit: `"7m10s"`, `"1h5m"`, `"1s500ms"`, `"0s"`.
+    /// It parses back to the same duration.
+    pub fn terms(self) -> String {
+        if self.0 == 0 {
+            return "0s".to_owned();
+        }
+        let mut rest = self.0;
+        let mut out = String::new();
+        for (name, scale) in UNITS.iter().take(5) {
+            if rest >= *scale {
+                out += &format!("{}{name}", rest / scale);
+                rest %= scale;
+            }
+        }
+        out
+    }
 }
 
 /// Why a duration string did not parse.
@@ -247,6 +264,15 @@ mod tests {
         }
     }
 
+    #[test]
+    fn terms_read_as_people_write() {
+        let t = |us: u64| Duration::from_us(us).terms();
+        assert_eq!(t(430_000_000), "7m10s");
+        assert_eq!(t(3_900_000_000), "1h5m");
+        assert_eq!(t(1_500_000), "1s500ms");
+        assert_eq!(t(0), "0s");
+    }
+
     proptest::proptest! {
         #[test]
         fn any_text_parses_or_errors_without_panic(s in "\\PC{0,12}") {
@@ -257,6 +283,7 @@ mod tests {
         fn display_then_parse_is_identity(v in 0u64..u64::MAX / 2) {
             let d = Duration::from_us(v);
             proptest::prop_assert_eq!(d.to_string().parse::<Duration>(), Ok(d));
+            proptest::prop_assert_eq!(d.terms().parse::<Duration>(), Ok(d));
         }
     }
 }

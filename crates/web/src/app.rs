@@ -14,6 +14,7 @@ use crate::chart::{Chart, clock};
 use crate::charts::{self, ChartId, Instance, Limits, Run};
 use crate::client::Client;
 use crate::controls::{Controls, Edit};
+use crate::exercise::ExercisePanel;
 use crate::playback::{Playback, Responders};
 use crate::presets::{self, PRESETS};
 use crate::protocol::ToWorker;
@@ -182,6 +183,19 @@ pub fn App() -> Html {
 
     let view = use_state(|| View::Simulate);
     let playhead = use_state(|| None::<f64>);
+    // An exercise shown on the charts: the record pinned, the exercise as the scenario.
+    let open_exercise = {
+        let dispatcher = page.dispatcher();
+        let playhead = playhead.clone();
+        Callback::from(move |scenario: serde_json::Value| {
+            dispatcher.dispatch(Action::Pin);
+            dispatcher.dispatch(Action::Replace {
+                scenario,
+                origin: Origin::User,
+            });
+            playhead.set(None);
+        })
+    };
 
     if let Some(embed) = embed {
         return html! {
@@ -225,6 +239,9 @@ pub fn App() -> Html {
                                 <Responders report={f.report.clone()} config={f.config.clone()} {at} />
                             }
                             <AlertTuning config={config.clone()} />
+                            if let Some(f) = page.finished.as_ref().filter(|_| !config.scenario.timeline.moments.is_empty()) {
+                                <ExercisePanel record={f.clone()} playhead={*playhead} on_open={open_exercise.clone()} />
+                            }
                         }
                         { for ChartId::ALL.into_iter().map(|id| figure(&page, id, *playhead)) }
                     }

@@ -13,6 +13,7 @@ pub mod chart;
 pub mod charts;
 pub mod client;
 pub mod controls;
+pub mod exercise;
 pub mod export;
 pub mod form;
 pub mod path;

@@ -1,0 +1,544 @@
+//! Exercise mode, for training: the trainee picks a change (pool size, connection timeout,
+//! instance count, a rolling restart) and a moment; the run is the record up to then and the
+//! change decides the rest (`poolsim_advisor::exercise`). The outcome is compared with the
+//! recorded incident: requests failed, when failures stopped, time to recovery.
+
+use std::rc::Rc;
+
+use poolsim_advisor::exercise::{self, Change, Exercise, Outcome};
+use poolsim_engine::Report;
+use poolsim_scenario::{Duration, MomentKind, Scenario};
+use serde_json::Value;
+use yew::prelude::*;
+
+use crate::chart::{clock, number, wall};
+use crate::charts::clock_start;
+use crate::client::Client;
+use crate::controls::event_value;
+use crate::protocol::{FromWorker, ToWorker};
+use crate::state::Finished;
+use crate::summary::percent;
+
+#[derive(Properties, PartialEq, Debug)]
+pub struct ExerciseProps {
+    /// The recorded incident: the scenario as it is, and its finished run.
+    pub record: Rc<Finished>,
+    /// Playback's time, offered as the moment.
+    pub playhead: Option<f64>,
+    /// Show a scenario on the charts (the exercise, with the record pinned beside it).
+    pub on_open: Callback<Value>,
+}
+
+/// The form, as typed.
+#[derive(Clone, Debug, PartialEq)]
+struct Choice {
+    kind: &'static str,
+    value: String,
+    at: String,
+    roll_out: bool,
+}
+
+#[derive(Default)]
+struct Attempt {
+    generation: u64,
+    exercise: Option<Exercise>,
+    scenario: Option<Scenario>,
+    fraction: f64,
+    report: Option<Rc<Report>>,
+    error: Option<String>,
+}
+
+const CHANGES: [(&str, &str); 4] = [
+    ("pool_size", "pool size (max_size)"),
+    ("connection_timeout", "connection timeout"),
+    ("instances", "instance count"),
+    ("rolling_restart", "a rolling restart"),
+];
+
+/// The moment offered first: the playhead, else the detection, else the first moment.
+fn default_at(scenario: &Scenario, playhead: Option<f64>) -> String {
+    let moments = &scenario.timeline.moments;
+    let at = playhead
+        .map(|s| Duration::from_secs(s.round() as u64))
+        .or_else(|| {
+            moments
+                .iter()
+                .find(|m| m.kind == MomentKind::Detection)
+                .or(moments.first())
+                .map(|m| m.at)
+        })
+        .unwrap_or(Duration::ZERO);
+    at.terms()
+}
+
+/// The value field's starting text for a change: the setting in force.
+fn current_value(kind: &str, scenario: &Scenario) -> String {
+    match kind {
+        "pool_size" => scenario.app.pool.max_size.to_string(),
+        "connection_timeout" => scenario.app.pool.connection_timeout.terms(),
+        "instances" => scenario.app.instances.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The exercise the form describes, or what is wrong with it, naming the field.
+fn read(choice: &Choice, record: &Scenario) -> Result<Exercise, String> {
+    let at: Duration = choice
+        .at
+        .trim()
+        .parse()
+        .map_err(|e| format!("Moment: {e}"))?;
+    if at >= record.duration {
+        return Err(format!(
+            "Moment: must be before the end of the run ({})",
+            record.duration
+        ));
+    }
+    let whole = |what: &str, max: u32| -> Result<u32, String> {
+        match choice.value.trim().parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(format!("{what}: must be a whole number from 1 to {max}")),
+        }
+    };
+    let change = match choice.kind {
+        "pool_size" => Change::PoolSize {
+            max_size: whole("Pool size", poolsim_scenario::MAX_POOL_SIZE)?,
+        },
+        "connection_timeout" => Change::ConnectionTimeout {
+            timeout: choice
+                .value
+                .trim()
+                .parse()
+                .map_err(|e| format!("Connection timeout: {e}"))?,
+        },
+        "instances" => Change::Instances {
+            instances: whole("Instances", poolsim_scenario::MAX_INSTANCES)?,
+        },
+        _ => Change::RollingRestart,
+    };
+    Ok(Exercise {
+        at,
+        change,
+        roll_out: choice.roll_out,
+        restart: exercise::recorded_restart(record),
+    })
+}
+
+#[component]
+pub fn ExercisePanel(props: &ExerciseProps) -> Html {
+    let record = &props.record.config.scenario;
+    let choice = {
+        let record = record.clone();
+        let playhead = props.playhead;
+        use_state(move || Choice {
+            kind: "pool_size",
+            value: current_value("pool_size", &record),
+            at: default_at(&record, playhead),
+            roll_out: true,
+        })
+    };
+    let attempt = use_mut_ref(Attempt::default);
+    let worker = use_mut_ref(|| None::<Client>);
+    let redraw = use_force_update();
+
+    let edit = |f: fn(&mut Choice, String)| {
+        let choice = choice.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*choice).clone();
+            f(&mut next, event_value(&e));
+            choice.set(next);
+        })
+    };
+    let on_kind = {
+        let choice = choice.clone();
+        let record = record.clone();
+        Callback::from(move |e: Event| {
+            let value = event_value(&e);
+            let kind = CHANGES
+                .iter()
+                .map(|(k, _)| *k)
+                .find(|k| *k == value)
+                .unwrap_or("pool_size");
+            choice.set(Choice {
+                kind,
+                value: current_value(kind, &record),
+                ..(*choice).clone()
+            });
+        })
+    };
+    let on_roll = {
+        let choice = choice.clone();
+        Callback::from(move |e: Event| {
+            let on = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .is_some_and(|i| i.checked());
+            choice.set(Choice {
+                roll_out: on,
+                ..(*choice).clone()
+            });
+        })
+    };
+    let use_playhead = {
+        let choice = choice.clone();
+        let at = props.playhead;
+        Callback::from(move |_: MouseEvent| {
+            if let Some(at) = at {
+                choice.set(Choice {
+                    at: Duration::from_secs(at.round() as u64).terms(),
+                    ..(*choice).clone()
+                });
+            }
+        })
+    };
+
+    let run = {
+        let attempt = attempt.clone();
+        let worker = worker.clone();
+        let redraw = redraw.clone();
+        let choice = choice.clone();
+        let record = record.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let generation = {
+                let mut a = attempt.borrow_mut();
+                a.generation += 1;
+                a.report = None;
+                a.error = None;
+                a.fraction = 0.0;
+                a.generation
+            };
+            let exercise = match read(&choice, &record) {
+                Ok(ex) => ex,
+                Err(message) => {
+                    attempt.borrow_mut().error = Some(message);
+                    redraw.force_update();
+                    return;
+                }
+            };
+            let scenario = exercise.apply(&record);
+            if let Err(errors) = scenario.validate() {
+                let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                attempt.borrow_mut().error = Some(text.join("; "));
+                redraw.force_update();
+                return;
+            }
+            if worker.borrow().as_ref().is_none_or(Client::is_dead) {
+                let answers = attempt.clone();
+                let update = redraw.clone();
+                match Client::spawn(move |message| {
+                    let mut a = answers.borrow_mut();
+                    match message {
+                        FromWorker::Progress { id, fraction, .. } if id == a.generation => {
+                            a.fraction = fraction
+                        }
+                        FromWorker::Done { id, report, .. } if id == a.generation => {
+                            a.report = Some(Rc::from(report))
+                        }
+                        FromWorker::Failed { id, message, .. } if id == a.generation => {
+                            a.error = Some(message)
+                        }
+                        FromWorker::Crashed { message } => a.error = Some(message),
+                        _ => return,
+                    }
+                    drop(a);
+                    update.force_update();
+                }) {
+                    Ok(c) => *worker.borrow_mut() = Some(c),
+                    Err(e) => {
+                        attempt.borrow_mut().error = Some(e);
+                        redraw.force_update();
+                        return;
+                    }
+                }
+            }
+            if let Some(c) = worker.borrow().as_ref() {
+                c.send(&ToWorker::Run {
+                    id: generation,
+                    scenario: serde_json::to_string(&scenario).unwrap_or_default(),
+                    replace: true,
+                });
+            }
+            let mut a = attempt.borrow_mut();
+            a.exercise = Some(exercise);
+            a.scenario = Some(scenario);
+            drop(a);
+            redraw.force_update();
+        })
+    };
+
+    let a = attempt.borrow();
+    let state = match (&a.error, &a.report) {
+        (Some(_), _) => "error",
+        (None, Some(_)) => "done",
+        _ if a.generation == 0 => "idle",
+        _ => "running",
+    };
+    let open = match (&a.scenario, &a.report) {
+        (Some(scenario), Some(_)) => {
+            let on_open = props.on_open.clone();
+            let value = serde_json::to_value(scenario).unwrap_or_default();
+            let onclick = Callback::from(move |_: MouseEvent| on_open.emit(value.clone()));
+            html! {
+                <button type="button" data-action="open-exercise" {onclick}
+                        title="Show your run on the charts, with the recorded incident pinned beside it">
+                    {"Show your run on the charts"}</button>
+            }
+        }
+        _ => Html::default(),
+    };
+    let comparison = match (&a.exercise, &a.report) {
+        (Some(ex), Some(report)) => compare(record, &props.record.report, ex, report),
+        _ => Html::default(),
+    };
+    let replaced = read(&choice, record)
+        .ok()
+        .map(|ex| {
+            let names: Vec<String> = exercise::replaced(record, ex.at)
+                .iter()
+                .map(|f| operation(f))
+                .collect();
+            if names.is_empty() {
+                "The record has no operations after it.".to_owned()
+            } else {
+                format!("Replaces the record's {}.", names.join(", "))
+            }
+        })
+        .unwrap_or_default();
+    let c = &*choice;
+    let restart = exercise::recorded_restart(record);
+    let value_field = match c.kind {
+        "rolling_restart" => Html::default(),
+        kind => {
+            let label = match kind {
+                "pool_size" => "New pool size",
+                "connection_timeout" => "New connection timeout",
+                _ => "Instances",
+            };
+            html! {
+                <label>{label}
+                    <input name="exercise-value" value={c.value.clone()}
+                           onchange={edit(|c, v| c.value = v)} /></label>
+            }
+        }
+    };
+    html! {
+        <section class="exercise" data-testid="exercise" data-state={state} aria-label="Exercise">
+            <h2>{"Exercise: take over the incident"}</h2>
+            <p class="help">{"Pick a change and a moment. Your run is the recorded one up to that moment; from there your change decides. "}
+                {"The record's own operations from then on (reconfigures, scaling, restarts: what responders did) are left out; what happened to the system (outages, slow queries, traffic) still happens."}</p>
+            <form class="exercise-form" onsubmit={run}>
+                <label>{"Change"}
+                    <select name="exercise-change" onchange={on_kind}>
+                        { for CHANGES.iter().map(|(k, label)| html! {
+                            <option value={*k} selected={*k == c.kind}>{*label}</option>
+                        }) }
+                    </select></label>
+                { value_field }
+                if matches!(c.kind, "pool_size" | "connection_timeout") {
+                    <label class="check"><input type="checkbox" name="exercise-roll-out" checked={c.roll_out} onchange={on_roll} />
+                        {format!("roll out with a restart, {} at a time ({} down, {} apart)", restart.batch, restart.down.terms(), restart.gap.terms())}</label>
+                }
+                <label>{"At"}
+                    <input name="exercise-at" value={c.at.clone()} onchange={edit(|c, v| c.at = v)}
+                           aria-describedby="exercise-at-help" /></label>
+                if props.playhead.is_some() {
+                    <button type="button" data-action="exercise-at-playhead" onclick={use_playhead}>{"at the playhead"}</button>
+                }
+                <button type="submit" data-action="run-exercise">{"Run the exercise"}</button>
+                <p class="help" id="exercise-at-help">
+                    {format!("Simulated time from the start, e.g. 12m. {replaced}")}</p>
+            </form>
+            if let Some(e) = &a.error { <p class="error" role="alert">{e.clone()}</p> }
+            if state == "running" {
+                <p role="status">{format!("Running your exercise… {}", percent(a.fraction))}</p>
+            }
+            { comparison }
+            { open }
+        </section>
+    }
+}
+
+/// "reconfigure at 22m": one of the record's operations an exercise replaces.
+fn operation(fault: &poolsim_scenario::Fault) -> String {
+    let (what, at) = match fault {
+        poolsim_scenario::Fault::Reconfigure { at, .. } => ("reconfigure", at),
+        poolsim_scenario::Fault::Scale { at, .. } => ("scaling", at),
+        poolsim_scenario::Fault::RollingRestart { at, .. } => ("rolling restart", at),
+        _ => return String::new(),
+    };
+    format!("{what} at {}", at.terms())
+}
+
+/// "14:05:00 (12m)" on a replay's clock, "12m" without one.
+fn when(start: Option<i64>, s: f64) -> String {
+    match start {
+        Some(start) => format!("{} ({})", wall(start, s, true), clock(s)),
+        None => clock(s),
+    }
+}
+
+fn compare(scenario: &Scenario, recorded: &Report, ex: &Exercise, report: &Report) -> Html {
+    let from = ex.at.as_secs_f64();
+    let (rec, mine) = (
+        exercise::outcome(&recorded.series, from),
+        exercise::outcome(&report.series, from),
+    );
+    let start = clock_start(scenario);
+    let failed = |o: &Outcome| {
+        format!(
+            "{} ({})",
+            number(o.failed as f64),
+            percent(o.failed_share())
+        )
+    };
+    let after = |o: &Outcome| {
+        format!(
+            "{} ({})",
+            number(o.failed_after as f64),
+            percent(o.failed_share_after())
+        )
+    };
+    let onset = |o: &Outcome| o.onset_s.map_or("none".to_owned(), |s| when(start, s));
+    let recovered = |o: &Outcome| match (o.onset_s, o.recovered_s) {
+        (None, _) => "no failures".to_owned(),
+        (Some(_), Some(s)) => when(start, s),
+        (Some(_), None) => "not by the end of the run".to_owned(),
+    };
+    let ttr = |o: &Outcome| o.time_to_recovery_s().map_or("—".to_owned(), clock);
+    let row = |key: &str, label: String, f: &dyn Fn(&Outcome) -> String| {
+        html! {
+            <tr data-row={key.to_owned()}>
+                <th scope="row">{label}</th>
+                <td data-record="">{f(&rec)}</td>
+                <td data-exercise="">{f(&mine)}</td>
+            </tr>
+        }
+    };
+    let (verdict, class) = verdict(&rec, &mine);
+    html! {
+        <>
+            <p class="exercise-verdict" data-testid="exercise-verdict" data-outcome={class}>
+                <strong>{ex.describe()}{": "}</strong>{verdict}</p>
+            <table class="evidence exercise-table">
+                <thead><tr><th scope="col"></th><th scope="col">{"recorded incident"}</th>
+                    <th scope="col">{"your run"}</th></tr></thead>
+                <tbody>
+                    { row("failed", "requests failed".to_owned(), &failed) }
+                    { row("failed-after", format!("failed from {} on", when(start, from)), &after) }
+                    { row("onset", "failures started".to_owned(), &onset) }
+                    { row("recovered", "failures stopped".to_owned(), &recovered) }
+                    { row("time-to-recovery", "time to recovery".to_owned(), &ttr) }
+                </tbody>
+            </table>
+        </>
+    }
+}
+
+/// One sentence on how the trainee's run compares, and a class for it.
+fn verdict(rec: &Outcome, mine: &Outcome) -> (String, &'static str) {
+    let fewer = rec.failed_after as f64 - mine.failed_after as f64;
+    let count = |n: f64| number(n.abs());
+    match (
+        rec.time_to_recovery_s(),
+        mine.recovered(),
+        mine.time_to_recovery_s(),
+    ) {
+        (_, false, _) => (
+            format!(
+                "failures go on to the end of the run: {} requests fail from your moment on, {} the record.",
+                number(mine.failed_after as f64),
+                if fewer >= 0.0 {
+                    format!("{} fewer than", count(fewer))
+                } else {
+                    format!("{} more than", count(fewer))
+                }
+            ),
+            "not-recovered",
+        ),
+        (Some(r), true, Some(m)) if m < r => (
+            format!(
+                "recovered {} sooner than the record, with {} fewer failed requests.",
+                clock(r - m),
+                count(fewer)
+            ),
+            "better",
+        ),
+        (Some(r), true, Some(m)) => (
+            format!(
+                "recovered, {} later than the record, with {} {} failed requests.",
+                clock(m - r),
+                count(fewer),
+                if fewer >= 0.0 { "fewer" } else { "more" }
+            ),
+            "worse",
+        ),
+        _ => (
+            format!(
+                "no lasting failures: {} requests fail from your moment on.",
+                number(mine.failed_after as f64)
+            ),
+            "better",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(failed_after: u64, onset: Option<f64>, recovered: Option<f64>) -> Outcome {
+        Outcome {
+            finished: 1000,
+            failed: failed_after,
+            finished_after: 500,
+            failed_after,
+            onset_s: onset,
+            recovered_s: recovered,
+        }
+    }
+
+    #[test]
+    fn the_verdict_says_sooner_later_or_not_at_all() {
+        let rec = outcome(300, Some(100.0), Some(1300.0));
+        let (text, class) = verdict(&rec, &outcome(100, Some(100.0), Some(700.0)));
+        assert_eq!(class, "better");
+        assert!(text.starts_with("recovered 10m sooner"), "{text}");
+        let (text, class) = verdict(&rec, &outcome(400, Some(100.0), Some(1400.0)));
+        assert_eq!(class, "worse");
+        assert!(
+            text.contains("1m40s later") && text.contains("100 more"),
+            "{text}"
+        );
+        let (_, class) = verdict(&rec, &outcome(500, Some(100.0), None));
+        assert_eq!(class, "not-recovered");
+    }
+
+    #[test]
+    fn the_form_names_the_bad_field() {
+        let record = poolsim_scenario::parse(r#"{"duration": "10m"}"#).unwrap();
+        let mut choice = Choice {
+            kind: "pool_size",
+            value: "0".into(),
+            at: "2m".into(),
+            roll_out: false,
+        };
+        assert!(read(&choice, &record).unwrap_err().starts_with("Pool size"));
+        choice.value = "20".into();
+        choice.at = "11m".into();
+        assert!(read(&choice, &record).unwrap_err().starts_with("Moment"));
+        choice.at = "soon".into();
+        assert!(read(&choice, &record).unwrap_err().starts_with("Moment"));
+        choice.at = "2m".into();
+        assert_eq!(
+            read(&choice, &record).unwrap().change,
+            Change::PoolSize { max_size: 20 }
+        );
+        choice.kind = "connection_timeout";
+        choice.value = "fast".into();
+        assert!(
+            read(&choice, &record)
+                .unwrap_err()
+                .starts_with("Connection timeout")
+        );
+    }
+}
