@@ -104,21 +104,78 @@ fn the_fix_ends_the_outage() {
     assert_eq!(failed_after, 0);
 }
 
+/// Metastable: after the slow minute ends (3m), the load that was healthy before it no longer
+/// recovers on its own. Retries and abandoned attempts keep the pools busy serving clients
+/// that have left; the same load without the trigger is healthy throughout; a rolling restart
+/// does not help; the recorded fix (a connection timeout below the client's) ends it.
 #[test]
-fn retries_turn_a_slow_minute_into_a_lasting_collapse() {
-    let report = run(&config(&fixture("retry-storm")));
-    let s = &report.series;
-    let per_s = |v: &[u32], from_s: f64, to_s: f64| {
-        let (a, b) = ((from_s / s.bucket_s) as usize, (to_s / s.bucket_s) as usize);
-        v[a..b].iter().map(|&x| f64::from(x)).sum::<f64>() / (to_s - from_s)
+fn the_retry_storm_is_metastable() {
+    use poolsim_scenario::Fault;
+    let record = poolsim_scenario::parse(&fixture("retry-storm")).unwrap();
+    let play = |keep: &dyn Fn(&Fault) -> bool| {
+        let mut s = record.clone();
+        s.faults.retain(|f| keep(f));
+        run(&s.validate().unwrap())
     };
-    // Before the slow minute: nearly every request succeeds.
-    assert!(per_s(&s.succeeded, 30.0, 110.0) > 390.0);
-    // Long after it ended (3m), the system has not recovered: the load it handled before is
-    // now mostly retries, abandoned attempts hold the connections, and goodput stays low.
-    assert!(per_s(&s.succeeded, 400.0, 600.0) < 200.0);
-    assert!(per_s(&s.retries, 400.0, 600.0) > 400.0);
-    assert!(report.summary.requests.abandoned_attempts > 100_000);
+    let as_recorded = play(&|_| true);
+    let untreated = play(&|f| matches!(f, Fault::SlowQueries { .. }));
+    let untriggered = play(&|_| false);
+    // Per second over [from, to) minutes: (arrivals, successes, failures, retries).
+    let rates = |r: &poolsim_engine::Report, from: f64, to: f64| {
+        let s = &r.series;
+        let w = (from * 60.0 / s.bucket_s) as usize..(to * 60.0 / s.bucket_s) as usize;
+        let secs = (to - from) * 60.0;
+        let sum = |f: &dyn Fn(usize) -> u32| w.clone().map(|i| f64::from(f(i))).sum::<f64>() / secs;
+        (
+            sum(&|i| s.arrivals[i]),
+            sum(&|i| s.succeeded[i]),
+            sum(&|i| s.failed(i)),
+            sum(&|i| s.retries[i]),
+        )
+    };
+
+    // Before the trigger, 400 requests/s all succeed.
+    let (arrived, ok, failed, _) = rates(&as_recorded, 0.0, 2.0);
+    assert!((385.0..415.0).contains(&arrived) && ok > 0.99 * arrived && failed == 0.0);
+    // Untreated, from the end of the trigger to the end of the run (12 minutes), the same
+    // load arrives and almost nothing succeeds: each request is tried 4 times and fails.
+    for minute in 3..15 {
+        let m = f64::from(minute);
+        let (arrived, ok, failed, retries) = rates(&untreated, m, m + 1.0);
+        assert!(
+            (380.0..420.0).contains(&arrived),
+            "minute {minute}: {arrived}/s"
+        );
+        assert!(ok < 0.02 * arrived, "minute {minute}: {ok}/s succeed");
+        assert!(failed > 0.95 * arrived, "minute {minute}: {failed}/s fail");
+        assert!(
+            retries > 2.8 * arrived,
+            "minute {minute}: {retries} retries/s"
+        );
+    }
+    // Without the trigger the same load is healthy all along: the collapse is a state.
+    let (arrived, ok, failed, _) = rates(&untriggered, 0.0, 15.0);
+    assert!(ok > 0.99 * arrived && failed == 0.0, "{ok} of {arrived}");
+    // The record: the rolling restart at 8m does not bring it back; the fix at 10m does.
+    let (arrived, ok, _, _) = rates(&as_recorded, 8.0, 10.0);
+    assert!(ok < 0.05 * arrived, "after the restart {ok} of {arrived}/s");
+    let (arrived, ok, failed, _) = rates(&as_recorded, 11.0, 15.0);
+    assert!(
+        ok > 0.99 * arrived && failed == 0.0,
+        "after the fix {ok} of {arrived}/s"
+    );
+    assert!(as_recorded.summary.requests.abandoned_attempts > 100_000);
+    // The narrative's times are the simulation's: detection is the pending alert firing,
+    // resolution is when failures stop.
+    let moment = |kind| {
+        let m = record.timeline.moments.iter().find(|m| m.kind == kind);
+        m.unwrap().at.as_secs_f64()
+    };
+    let fired = as_recorded.summary.alerts[1].fired_at_s.unwrap();
+    assert!((moment(poolsim_scenario::MomentKind::Detection) - fired).abs() < 1.0);
+    let o = poolsim_advisor::exercise::outcome(&as_recorded.series, 0.0);
+    let resolution = moment(poolsim_scenario::MomentKind::Resolution);
+    assert!((o.recovered_s.unwrap() - resolution).abs() < 5.0, "{o:?}");
 }
 
 #[test]
@@ -287,4 +344,175 @@ fn scaling_adds_and_removes_instances() {
     }
     let r = &report.summary.requests;
     assert_eq!(r.arrived, r.succeeded + r.failed + r.in_flight);
+}
+
+/// The failover replay: failures only while the database is away (and the 5 s the pools
+/// wait), all "outage"; then 240 connections reopen at once, within the database's limit,
+/// and the fleet recovers in seconds. Its narrated detection and resolution are the run's.
+#[test]
+fn the_failover_replay_reproduces_its_story() {
+    use poolsim_scenario::MomentKind;
+    let c = config(&fixture("failover"));
+    let report = run(&c);
+    let (s, series) = (&report.summary, &report.series);
+    assert_eq!(
+        s.requests.failed,
+        s.requests.failures.outage + s.requests.failures.pool_timeout
+    );
+    assert!(s.requests.failures.pool_timeout < 10);
+    let at = |i: usize| i as f64 * series.bucket_s;
+    let failing: Vec<usize> = (0..series.len())
+        .filter(|&i| series.failed(i) > 0)
+        .collect();
+    let (first, last) = (at(failing[0]), at(*failing.last().unwrap()));
+    assert!(
+        (179.0..=185.0).contains(&first) && last <= 215.0,
+        "{first}..{last}"
+    );
+    // The storm: every pool full again within 5 s of the database's return (3m30s), and
+    // never more connections than the database allows.
+    let full = (0..series.len())
+        .find(|&i| at(i) >= 210.0 && series.pool_total.mean[i] >= 239.5)
+        .map(at)
+        .unwrap();
+    assert!(full <= 215.0, "pools full at {full}s");
+    assert_eq!(s.db.peak_connections, 240);
+    assert_eq!(s.db.refused_connections, 0);
+
+    let moment = |kind| {
+        let m = c.scenario.timeline.moments.iter().find(|m| m.kind == kind);
+        m.unwrap().at.as_secs_f64()
+    };
+    let pending = s
+        .alerts
+        .iter()
+        .find(|a| a.name.starts_with("pool"))
+        .unwrap();
+    assert!((moment(MomentKind::Detection) - pending.fired_at_s.unwrap()).abs() < 1.0);
+    let o = poolsim_advisor::exercise::outcome(series, 0.0);
+    assert!(
+        (o.recovered_s.unwrap() - moment(MomentKind::Resolution)).abs() <= 2.0,
+        "{o:?}"
+    );
+    assert!(
+        s.alerts
+            .iter()
+            .all(|a| a.name != "database CPU high" || a.fired_at_s.is_none())
+    );
+}
+
+/// The leak replay: leak detection reports every leaked connection, the first minutes before
+/// any request fails; failures are pool timeouts while the database idles; the hotfix and the
+/// restart end them. Its narrated detection and resolution are the run's.
+#[test]
+fn the_leak_replay_reproduces_its_story() {
+    use poolsim_scenario::MomentKind;
+    let c = config(&fixture("leak"));
+    let report = run(&c);
+    let (s, series) = (&report.summary, &report.series);
+    let at = |i: usize| i as f64 * series.bucket_s;
+    let first_report = (0..series.len())
+        .find(|&i| series.leak_reports[i] > 0)
+        .map(at)
+        .unwrap();
+    let first_failure = (0..series.len())
+        .find(|&i| series.failed(i) > 0)
+        .map(at)
+        .unwrap();
+    assert!(
+        first_report + 120.0 < first_failure,
+        "leak reported at {first_report}s, first failure at {first_failure}s"
+    );
+    assert_eq!(s.pool.leaks_reported, s.pool.leaked);
+    assert_eq!(
+        series
+            .leak_reports
+            .iter()
+            .map(|&n| u64::from(n))
+            .sum::<u64>(),
+        s.pool.leaked
+    );
+    assert!(s.pool.leaked >= 30);
+    // Pool timeouts, and the requests waiting on an instance when it restarts.
+    let f = &s.requests.failures;
+    assert_eq!(s.requests.failed, f.pool_timeout + f.unavailable);
+    assert!(f.pool_timeout as f64 > 0.95 * s.requests.failed as f64);
+    assert!(s.db.cpu_utilization < 0.2);
+
+    let moment = |kind| {
+        let m = c.scenario.timeline.moments.iter().find(|m| m.kind == kind);
+        m.unwrap().at.as_secs_f64()
+    };
+    let note = c
+        .scenario
+        .timeline
+        .moments
+        .iter()
+        .find(|m| m.label == "first leak warning");
+    assert!((note.unwrap().at.as_secs_f64() - first_report).abs() <= 1.0);
+    let pending = s
+        .alerts
+        .iter()
+        .find(|a| a.name.starts_with("pool exhausted"))
+        .unwrap();
+    assert!((moment(MomentKind::Detection) - pending.fired_at_s.unwrap()).abs() <= 1.0);
+    let o = poolsim_advisor::exercise::outcome(series, 0.0);
+    assert!(
+        (o.recovered_s.unwrap() - moment(MomentKind::Resolution)).abs() <= 10.0,
+        "{o:?}"
+    );
+    // Nothing fails once the restart has gone through all four instances (8m20s).
+    let from = (500.0 / series.bucket_s) as usize;
+    assert!((from..series.len()).all(|i| series.failed(i) == 0));
+}
+
+/// The slow-query replay: the database's cores are the bottleneck (CPU alert fires, unlike
+/// the pool outage), failures are pool timeouts during the bad plan, and it recovers when
+/// the plan is fixed. Bigger pools at 3m30s (the exercise the narrative suggests) make it
+/// worse: more queries share the same cores, and the fleet does not fully recover.
+#[test]
+fn the_slow_query_replay_reproduces_its_story() {
+    use poolsim_advisor::exercise::{Change, Exercise, outcome, recorded_restart};
+    use poolsim_scenario::MomentKind;
+    let c = config(&fixture("slow-queries"));
+    let report = run(&c);
+    let (s, series) = (&report.summary, &report.series);
+    assert_eq!(s.requests.failed, s.requests.failures.pool_timeout);
+    let bucket = |t: f64| (t / series.bucket_s) as usize;
+    let cpu = &series.db_cpu[bucket(200.0)..bucket(300.0)];
+    assert!(
+        cpu.iter().all(|&u| u > 0.95),
+        "CPU during the bad plan: {cpu:?}"
+    );
+    let moment = |kind| {
+        let m = c.scenario.timeline.moments.iter().find(|m| m.kind == kind);
+        m.unwrap().at.as_secs_f64()
+    };
+    let fired = |name: &str| {
+        let a = s.alerts.iter().find(|a| a.name == name).unwrap();
+        a.fired_at_s.unwrap()
+    };
+    assert!((moment(MomentKind::Detection) - fired("p99 latency")).abs() <= 1.0);
+    assert!((fired("database CPU high") - 240.0).abs() <= 1.0);
+    let recorded = outcome(series, 0.0);
+    let recovered = recorded.recovered_s.unwrap();
+    assert!(
+        (recovered - moment(MomentKind::Resolution)).abs() <= 5.0,
+        "{recorded:?}"
+    );
+
+    let bigger = Exercise {
+        at: "3m30s".parse().unwrap(),
+        change: Change::PoolSize { max_size: 16 },
+        roll_out: false,
+        restart: recorded_restart(&c.scenario),
+    };
+    let mine = run(&bigger.apply(&c.scenario).validate().unwrap());
+    let o = outcome(&mine.series, 210.0);
+    let r = outcome(series, 210.0);
+    assert!(
+        o.failed_after > r.failed_after + r.failed_after / 5,
+        "{o:?} vs {r:?}"
+    );
+    assert!(!o.recovered(), "{o:?}");
 }

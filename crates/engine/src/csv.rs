@@ -43,6 +43,7 @@ pub fn series(series: &Series) -> String {
         retries,
         pool_timeouts,
         db_connection_errors,
+        leak_reports,
         pool_active,
         pool_idle,
         pool_pending,
@@ -88,6 +89,7 @@ pub fn series(series: &Series) -> String {
             "db_connection_errors".into(),
             Column::Count(db_connection_errors),
         ),
+        ("leak_reports".into(), Column::Count(leak_reports)),
     ];
     // Dashboard names (HikariCP/Micrometer, the database), as alert rules use them.
     let gauges: [(&str, &Gauge); 6] = [

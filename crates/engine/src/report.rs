@@ -223,6 +223,9 @@ pub struct Series {
     pub retries: Vec<u32>,
     pub pool_timeouts: Vec<u32>,
     pub db_connection_errors: Vec<u32>,
+    /// Connections reported by leak detection (HikariCP's "Connection leak detection
+    /// triggered" warning), counted when the report is made.
+    pub leak_reports: Vec<u32>,
     pub pool_active: Gauge,
     pub pool_idle: Gauge,
     pub pool_pending: Gauge,
@@ -314,6 +317,7 @@ impl Series {
             retries,
             pool_timeouts,
             db_connection_errors,
+            leak_reports,
             pool_active,
             pool_idle,
             pool_pending,
@@ -341,6 +345,7 @@ impl Series {
             (retries, &mut o.retries),
             (pool_timeouts, &mut o.pool_timeouts),
             (db_connection_errors, &mut o.db_connection_errors),
+            (leak_reports, &mut o.leak_reports),
             (&pool_active.max, &mut o.pool_active.max),
             (&pool_idle.max, &mut o.pool_idle.max),
             (&pool_pending.max, &mut o.pool_pending.max),

@@ -315,6 +315,7 @@ struct BucketCounts {
     retries: u32,
     pool_timeouts: u32,
     db_errors: u32,
+    leak_reports: u32,
 }
 
 #[derive(Debug)]
@@ -699,6 +700,7 @@ impl Simulation {
                 let c = &self.conns[conn];
                 if c.tag == tag && c.state == ConnState::Active {
                     self.pool_out.leaks_reported += 1;
+                    self.counts.leak_reports += 1;
                 }
             }
             Event::Housekeep { instance } => {
@@ -1699,6 +1701,7 @@ impl Simulation {
         s.retries.push(c.retries);
         s.pool_timeouts.push(c.pool_timeouts);
         s.db_connection_errors.push(c.db_errors);
+        s.leak_reports.push(c.leak_reports);
         let push = |gauge: &mut Gauge, out: &mut crate::report::Gauge| {
             let (mean, max) = gauge.take_bucket(now, width);
             out.mean.push(mean as f32);

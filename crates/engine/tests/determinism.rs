@@ -12,17 +12,17 @@ const CASES: [(&str, &str, &str); 3] = [
     (
         "default",
         include_str!("../../../tests/scenarios/default.json"),
-        "f08dc30c8601a434",
+        "3230c3c5454f6723",
     ),
     (
         "faults",
         include_str!("../../../tests/scenarios/faults.json"),
-        "27fa092d8c237abb",
+        "ac80a31bee304d32",
     ),
     (
         "outage",
         include_str!("../../../tests/scenarios/outage.json"),
-        "9c034a800bab72b1",
+        "64eb30cfe27ed784",
     ),
 ];
 

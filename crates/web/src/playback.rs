@@ -256,6 +256,12 @@ pub fn Responders(props: &RespondersProps) -> Html {
             count(&series.failed_statement_timeout)
         ));
     }
+    let leaks = count(&series.leak_reports);
+    if leaks > 0 {
+        logs.push(format!(
+            "{stamp} WARN  ProxyLeakTask - Connection leak detection triggered for org.postgresql.jdbc.PgConnection, stack trace follows: java.lang.Exception: Apparent connection leak detected (x{leaks} in {window})"
+        ));
+    }
     if count(&series.failed_client_timeout) > 0 {
         logs.push(format!(
             "{stamp} WARN  http - client gave up waiting (x{} in {window})",

@@ -33,7 +33,7 @@ pub const PRESETS: [Preset; 9] = [
     },
     Preset {
         id: "failover",
-        label: "Database failover, reconnection storm",
+        label: "Replay: database failover, reconnection storm",
         json: include_str!("../../../tests/scenarios/failover.json"),
     },
     Preset {
@@ -43,17 +43,17 @@ pub const PRESETS: [Preset; 9] = [
     },
     Preset {
         id: "retry-storm",
-        label: "Retry storm",
+        label: "Replay: retry storm that stays collapsed",
         json: include_str!("../../../tests/scenarios/retry-storm.json"),
     },
     Preset {
         id: "leak",
-        label: "Connection leak",
+        label: "Replay: connection leak found by leak detection",
         json: include_str!("../../../tests/scenarios/leak.json"),
     },
     Preset {
         id: "slow-queries",
-        label: "Slow-query episode",
+        label: "Replay: slow-query episode",
         json: include_str!("../../../tests/scenarios/slow-queries.json"),
     },
 ];
