@@ -697,3 +697,43 @@ test('exercise: a wrong fix does not end the outage, cutting the pools earlier r
   assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
   await p.close();
 });
+
+test('after-action report: timeline with the alerts, what failed and what fixed it, key charts; saved as one HTML file and printed alone', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
+  await page.click('[data-action="open-report"]');
+  const aar = '[data-testid="after-action"]';
+  await page.waitForSelector(aar);
+  assert.match(await page.textContent(`${aar} .meta`), /^2023-08-05 13:52 to 14:27 UTC/);
+  const kinds = await page.$$eval(`${aar} [data-testid="aar-timeline"] tr`, (rows) => rows.map((r) => r.dataset.kind));
+  assert.deepEqual(kinds, ['action', 'alert', 'detection', 'alert', 'note', 'note', 'escalation', 'fix', 'resolution']);
+  const failed = await page.textContent(`${aar} [data-testid="aar-failed"]`);
+  assert.match(failed, /failed \(1[45]\.\d%\)/, failed);
+  assert.match(failed, /refused by the database \(too many clients\)/, failed);
+  assert.match(failed, /90% of failures were on 4 of 12 instances \(instance 9, 10, 11, 12\)/, failed);
+  const fixed = await page.textContent(`${aar} [data-testid="aar-fixed"]`);
+  assert.match(fixed, /pools cut to 40 at 14:14:50/, fixed);
+  assert.match(fixed, /reconfigure at 22m: max_size 40, rolled out 4 at a time/, fixed);
+  assert.equal(await page.locator(`${aar} figure svg`).count(), 3, 'throughput, pool and database charts');
+
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('[data-action="save-report"]')]);
+  assert.match(download.suggestedFilename(), /^outage-replay-.*-after-action\.html$/);
+  const html = (await readFile(await download.path())).toString('utf8');
+  assert.ok(html.startsWith('<!doctype html>') && html.includes('<style>') && !/<script|<link /.test(html),
+    'one standalone file: styles inline, nothing to load');
+  assert.ok(html.includes('pools cut to 40') && (html.match(/<svg/g) ?? []).length >= 3, 'the saved file holds the text and the charts');
+
+  // Printing shows the report alone.
+  await page.emulateMedia({ media: 'print' });
+  const shown = await page.evaluate(() => ({
+    side: getComputedStyle(document.querySelector('.side')).display,
+    report: getComputedStyle(document.querySelector('[data-testid="after-action"]')).display,
+    buttons: getComputedStyle(document.querySelector('.after-action-actions')).display,
+  }));
+  assert.deepEqual(shown, { side: 'none', report: 'block', buttons: 'none' });
+  await page.emulateMedia({ media: 'screen' });
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});

@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use crate::after_action::AfterActionReport;
 use crate::chart::{Chart, clock};
 use crate::charts::{self, ChartId, Instance, Limits, Run};
 use crate::client::Client;
@@ -232,6 +233,11 @@ pub fn App() -> Html {
                             <SummaryPanel report={f.report.clone()} updating={page.running.is_some()} />
                         }
                         { page.shown_run().map(|(_, config)| timeline(&config.scenario)).unwrap_or_default() }
+                        if let Some(f) = page.finished.as_ref().filter(|_| page.running.is_none()) {
+                            <AfterActionReport config={f.config.clone()} report={f.report.clone()}>
+                                { for [ChartId::Throughput, ChartId::Pool, ChartId::Db].into_iter().map(|id| figure(&page, id, None)) }
+                            </AfterActionReport>
+                        }
                         if let Some((run, config)) = page.shown_run().filter(|_| page.running.is_none()) {
                             <Playback duration_s={run.duration_s} bucket_s={run.series.bucket_s}
                                       scenario={Rc::new(config.scenario.clone())} playhead={playhead.clone()} />

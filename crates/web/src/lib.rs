@@ -7,6 +7,7 @@
 //! `chart.rs`) and the finished summary (`summary.rs`, `verdict.rs`). `api.rs` is
 //! `window.poolsim`. Modules without DOM access are tested natively.
 
+pub mod after_action;
 pub mod api;
 pub mod app;
 pub mod chart;
