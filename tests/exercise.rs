@@ -24,7 +24,7 @@ fn play(record: &Scenario, change: Change, roll_out: bool) -> (Report, Outcome) 
         .validate()
         .unwrap_or_else(|e| panic!("{e:?}"));
     let report = run(&config);
-    let o = outcome(&report.series, MOMENT_S as f64);
+    let o = outcome(&report.series, report.summary.duration_s, MOMENT_S as f64);
     (report, o)
 }
 
@@ -32,7 +32,11 @@ fn play(record: &Scenario, change: Change, roll_out: bool) -> (Report, Outcome) 
 fn an_exercise_is_the_record_until_its_moment_and_then_the_change_decides() {
     let record = record();
     let recorded = run(&record.validate().unwrap());
-    let rec = outcome(&recorded.series, MOMENT_S as f64);
+    let rec = outcome(
+        &recorded.series,
+        recorded.summary.duration_s,
+        MOMENT_S as f64,
+    );
     // The record: failures from the deploy's last batch (about 6 min in) until the fix at
     // 22m has rolled out; about a quarter of all requests.
     let onset = rec.onset_s.unwrap();
@@ -54,7 +58,6 @@ fn an_exercise_is_the_record_until_its_moment_and_then_the_change_decides() {
     assert_eq!(s.0.db_cpu[..k], s.1.db_cpu[..k]);
     assert_ne!(s.0.failed_db_refused[k..], s.1.failed_db_refused[k..]);
     // Then it recovers ten minutes sooner and fails well under half as many requests.
-    assert_eq!(cut.onset_s, rec.onset_s);
     let sooner = rec.time_to_recovery_s().unwrap() - cut.time_to_recovery_s().unwrap();
     assert!(
         (540.0..660.0).contains(&sooner),

@@ -171,9 +171,18 @@ fn the_retry_storm_is_metastable() {
         let m = record.timeline.moments.iter().find(|m| m.kind == kind);
         m.unwrap().at.as_secs_f64()
     };
-    let fired = as_recorded.summary.alerts[1].fired_at_s.unwrap();
+    let pending = as_recorded
+        .summary
+        .alerts
+        .iter()
+        .find(|a| a.name.starts_with("pool"));
+    let fired = pending.unwrap().fired_at_s.unwrap();
     assert!((moment(poolsim_scenario::MomentKind::Detection) - fired).abs() < 1.0);
-    let o = poolsim_advisor::exercise::outcome(&as_recorded.series, 0.0);
+    let o = poolsim_advisor::exercise::outcome(
+        &as_recorded.series,
+        as_recorded.summary.duration_s,
+        0.0,
+    );
     let resolution = moment(poolsim_scenario::MomentKind::Resolution);
     assert!((o.recovered_s.unwrap() - resolution).abs() < 5.0, "{o:?}");
 }
@@ -215,6 +224,34 @@ fn overlapping_restarts_bring_an_instance_back_once_with_the_newest_settings() {
         assert!(
             most <= 1.0,
             "instance {i} holds {most} connections after the reconfigure"
+        );
+    }
+}
+
+/// A newer change wins over an older roll-out still under way: pools of 4 rolled out one
+/// instance at a time from 1m (instance 2 restarts at 1m20s), pools of 8 applied live at
+/// 1m10s. Instance 2 must come back with 8, not with the older 4.
+#[test]
+fn a_slower_older_rollout_does_not_undo_a_newer_change() {
+    let c = config(
+        r#"{"seed": 5, "duration": "3m", "bucket": "5s",
+            "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 2000},
+                         "transaction": {"query_time": {"kind": "constant", "value": "10ms"}}},
+            "app": {"instances": 2, "pool": {"max_size": 6, "connection_timeout": "100ms"}},
+            "database": {"max_connections": 100, "cores": 64},
+            "faults": [{"kind": "reconfigure", "at": "1m", "pool": {"max_size": 4},
+                        "rolling_restart": {"down": "10s", "gap": "10s", "batch": 1}},
+                       {"kind": "reconfigure", "at": "1m10s", "pool": {"max_size": 8}}]}"#,
+    );
+    let report = run(&c);
+    let s = &report.series;
+    // Overloaded (2,000 req/s of 10 ms queries on 12 to 16 connections): pools stay full.
+    let from = (120.0 / s.bucket_s) as usize;
+    for (i, inst) in s.instances.iter().enumerate() {
+        let least = inst.total[from..].iter().fold(f32::MAX, |a, &b| a.min(b));
+        assert!(
+            least > 7.5,
+            "instance {i} holds {least} after 2m: not the newest pool of 8"
         );
     }
 }
@@ -389,7 +426,7 @@ fn the_failover_replay_reproduces_its_story() {
         .find(|a| a.name.starts_with("pool"))
         .unwrap();
     assert!((moment(MomentKind::Detection) - pending.fired_at_s.unwrap()).abs() < 1.0);
-    let o = poolsim_advisor::exercise::outcome(series, 0.0);
+    let o = poolsim_advisor::exercise::outcome(series, s.duration_s, 0.0);
     assert!(
         (o.recovered_s.unwrap() - moment(MomentKind::Resolution)).abs() <= 2.0,
         "{o:?}"
@@ -456,7 +493,7 @@ fn the_leak_replay_reproduces_its_story() {
         .find(|a| a.name.starts_with("pool exhausted"))
         .unwrap();
     assert!((moment(MomentKind::Detection) - pending.fired_at_s.unwrap()).abs() <= 1.0);
-    let o = poolsim_advisor::exercise::outcome(series, 0.0);
+    let o = poolsim_advisor::exercise::outcome(series, s.duration_s, 0.0);
     assert!(
         (o.recovered_s.unwrap() - moment(MomentKind::Resolution)).abs() <= 10.0,
         "{o:?}"
@@ -494,7 +531,7 @@ fn the_slow_query_replay_reproduces_its_story() {
     };
     assert!((moment(MomentKind::Detection) - fired("p99 latency")).abs() <= 1.0);
     assert!((fired("database CPU high") - 240.0).abs() <= 1.0);
-    let recorded = outcome(series, 0.0);
+    let recorded = outcome(series, s.duration_s, 0.0);
     let recovered = recorded.recovered_s.unwrap();
     assert!(
         (recovered - moment(MomentKind::Resolution)).abs() <= 5.0,
@@ -508,8 +545,8 @@ fn the_slow_query_replay_reproduces_its_story() {
         restart: recorded_restart(&c.scenario),
     };
     let mine = run(&bigger.apply(&c.scenario).validate().unwrap());
-    let o = outcome(&mine.series, 210.0);
-    let r = outcome(series, 210.0);
+    let o = outcome(&mine.series, s.duration_s, 210.0);
+    let r = outcome(series, s.duration_s, 210.0);
     assert!(
         o.failed_after > r.failed_after + r.failed_after / 5,
         "{o:?} vs {r:?}"

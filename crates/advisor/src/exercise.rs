@@ -74,7 +74,9 @@ impl Exercise {
     }
 
     /// The recorded scenario with this exercise in place of the record's operations from
-    /// `at` on. Before `at` it is the record: same faults, same moments, same seed.
+    /// `at` on. Before `at` it is the record: same faults, same moments, same seed. The
+    /// record's moments from `at` on are left out (they narrate what the record did); one
+    /// moment marks the change.
     pub fn apply(&self, record: &Scenario) -> Scenario {
         let mut s = record.clone();
         s.name = format!("{} (exercise: {})", record.name, self.describe());
@@ -129,22 +131,60 @@ pub fn replaced(record: &Scenario, at: Duration) -> Vec<&Fault> {
 }
 
 fn replaced_by(fault: &Fault, at: Duration) -> bool {
-    match fault {
-        Fault::Reconfigure { at: t, .. }
-        | Fault::Scale { at: t, .. }
-        | Fault::RollingRestart { at: t, .. } => *t >= at,
-        Fault::DbOutage { .. }
-        | Fault::SlowQueries { .. }
-        | Fault::TrafficChange { .. }
-        | Fault::ConnectionLeak { .. } => false,
-    }
+    fault.is_operation() && fault.at() >= at
+}
+
+/// An operation in words: "reconfigure at 22m: max_size 40, rolled out 4 at a time",
+/// "rolling restart at 8m, 1 at a time", "scale to 8 instances at 12m"; `None` for the
+/// world's faults.
+pub fn describe_operation(f: &Fault) -> Option<String> {
+    Some(match f {
+        Fault::Reconfigure {
+            at,
+            pool,
+            rolling_restart,
+        } => {
+            let terms = |d: Option<Duration>| d.map(Duration::terms);
+            let changes: Vec<String> = [
+                ("max_size", pool.max_size.map(|v| v.to_string())),
+                ("min_idle", pool.min_idle.map(|v| v.to_string())),
+                ("connection_timeout", terms(pool.connection_timeout)),
+                ("idle_timeout", terms(pool.idle_timeout)),
+                ("max_lifetime", terms(pool.max_lifetime)),
+                (
+                    "connect_time",
+                    pool.connect_time.as_ref().map(|_| "changed".to_owned()),
+                ),
+                (
+                    "leak_detection_threshold",
+                    terms(pool.leak_detection_threshold),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(name, v)| Some(format!("{name} {}", v?)))
+            .collect();
+            let how = rolling_restart
+                .as_ref()
+                .map_or(", applied live".to_owned(), |r| {
+                    format!(", rolled out {} at a time", r.batch)
+                });
+            format!("reconfigure at {}: {}{how}", at.terms(), changes.join(", "))
+        }
+        Fault::RollingRestart { at, batch, .. } => {
+            format!("rolling restart at {}, {batch} at a time", at.terms())
+        }
+        Fault::Scale { at, instances } => {
+            format!("scale to {instances} instances at {}", at.terms())
+        }
+        _ => return None,
+    })
 }
 
 /// The restart the record uses (its last rolling restart, its own or a reconfigure's), or
 /// one instance at a time, 30 s each, if it has none.
 pub fn recorded_restart(record: &Scenario) -> Restart {
     let mut faults: Vec<&Fault> = record.faults.iter().collect();
-    faults.sort_by_key(|f| fault_at(f));
+    faults.sort_by_key(|f| f.at());
     faults
         .iter()
         .rev()
@@ -166,18 +206,6 @@ pub fn recorded_restart(record: &Scenario) -> Restart {
             gap: Duration::ZERO,
             batch: 1,
         })
-}
-
-fn fault_at(f: &Fault) -> Duration {
-    match f {
-        Fault::DbOutage { at, .. }
-        | Fault::SlowQueries { at, .. }
-        | Fault::TrafficChange { at, .. }
-        | Fault::RollingRestart { at, .. }
-        | Fault::Reconfigure { at, .. }
-        | Fault::Scale { at, .. }
-        | Fault::ConnectionLeak { at, .. } => *at,
-    }
 }
 
 /// How a run went, from its time series.
@@ -221,17 +249,17 @@ fn share(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// The outcome of a run, counting "after" from `from_s`.
-pub fn outcome(series: &Series, from_s: f64) -> Outcome {
+/// The outcome of a run of `duration_s`, counting "after" from the bucket that holds `from_s`.
+pub fn outcome(series: &Series, duration_s: f64, from_s: f64) -> Outcome {
     let width = series.bucket_s.max(1e-9);
     let mut o = Outcome::default();
     let mut last_failing = None;
     for i in 0..series.len() {
         let failed = u64::from(series.failed(i));
-        let finished = failed + u64::from(series.succeeded[i]);
+        let finished = failed + u64::from(series.succeeded.get(i).copied().unwrap_or(0));
         o.failed += failed;
         o.finished += finished;
-        if i as f64 * width >= from_s - 1e-9 {
+        if (i + 1) as f64 * width > from_s + 1e-9 {
             o.failed_after += failed;
             o.finished_after += finished;
         }
@@ -240,10 +268,9 @@ pub fn outcome(series: &Series, from_s: f64) -> Outcome {
             last_failing = Some(i);
         }
     }
-    let end = series.len() as f64 * width;
     o.recovered_s = last_failing
-        .map(|i| (i + 1) as f64 * width)
-        .filter(|&t| end - t >= SETTLED_S - 1e-9);
+        .map(|i| ((i + 1) as f64 * width).min(duration_s))
+        .filter(|&t| duration_s - t >= SETTLED_S - 1e-9);
     o
 }
 
@@ -268,25 +295,28 @@ mod tests {
             &[100, 100, 99, 50, 100, 60, 100, 100],
             &[0, 0, 1, 50, 0, 40, 0, 0],
         );
-        let o = outcome(&s, 120.0);
+        let o = outcome(&s, 240.0, 120.0);
         assert_eq!(o.onset_s, Some(90.0));
         assert_eq!(o.recovered_s, Some(180.0));
         assert_eq!(o.time_to_recovery_s(), Some(90.0));
         assert_eq!((o.failed, o.finished), (91, 800));
-        // From 120 s: buckets 4 to 7.
+        // From 120 s: buckets 4 to 7 (the bucket holding 120 s starts there).
         assert_eq!((o.failed_after, o.finished_after), (40, 400));
         assert!(o.recovered());
     }
 
     #[test]
     fn failing_to_the_end_is_not_recovered_and_healthy_has_no_onset() {
-        let o = outcome(&series(&[100, 50], &[0, 50]), 0.0);
+        let o = outcome(&series(&[100, 50], &[0, 50]), 60.0, 0.0);
         assert_eq!((o.onset_s, o.recovered_s), (Some(30.0), None));
         assert!(!o.recovered());
         // Healthy for less than a minute at the end: too soon to call it recovered.
-        let o = outcome(&series(&[100, 50, 100], &[0, 50, 0]), 0.0);
+        let o = outcome(&series(&[100, 50, 100], &[0, 50, 0]), 90.0, 0.0);
         assert_eq!(o.recovered_s, None);
-        let o = outcome(&series(&[100, 100], &[0, 0]), 0.0);
+        // The last bucket may be short: a run of 85 s has 25 s after the failing bucket.
+        let o = outcome(&series(&[100, 50, 100, 100], &[0, 50, 0, 0]), 85.0, 0.0);
+        assert_eq!(o.recovered_s, None);
+        let o = outcome(&series(&[100, 100], &[0, 0]), 60.0, 0.0);
         assert_eq!(
             (o.onset_s, o.recovered_s, o.failed_share()),
             (None, None, 0.0)

@@ -288,6 +288,9 @@ struct Instance {
     downs: u32,
     /// Settings to apply when the instance comes back up (the newest reconfigure's).
     pending_pool: Option<PoolConfig>,
+    /// The reconfigure (fault index + 1; 0 = the scenario's pool) whose settings are in force
+    /// or pending: a slower roll-out of an older one must not undo a newer one.
+    pool_from: u32,
 }
 
 impl Instance {
@@ -422,6 +425,7 @@ impl Simulation {
                 // Slots a later `scale` brings into service wait as if down.
                 downs: u32::from(i >= in_service),
                 pending_pool: None,
+                pool_from: 0,
             })
             .collect();
         let mut sim = Simulation {
@@ -521,7 +525,7 @@ impl Simulation {
             self.queue.push(now + b.off_us, Event::BurstFlip);
         }
         for (index, fault) in self.cfg.faults.iter().enumerate() {
-            let at = fault_at(fault);
+            let at = fault.at_us();
             self.queue.push(
                 SimTime(at),
                 Event::FaultStart {
@@ -719,7 +723,10 @@ impl Simulation {
                     .checked_sub(1)
                     .map(|f| &self.cfg.faults[f as usize])
                 {
-                    self.instances[instance as usize].pending_pool = Some(pool.clone());
+                    let pool = pool.clone();
+                    if self.claim_pool(instance, reconfigure) {
+                        self.instances[instance as usize].pending_pool = Some(pool);
+                    }
                 }
                 self.instance_up(instance);
             }
@@ -1441,17 +1448,32 @@ impl Simulation {
                 Some(restart) => {
                     // Instances out of service start with the new settings if scaled in.
                     for i in self.in_service..self.instances.len() as u32 {
-                        self.instances[i as usize].pending_pool = Some(pool.clone());
+                        if self.claim_pool(i, index + 1) {
+                            self.instances[i as usize].pending_pool = Some(pool.clone());
+                        }
                     }
                     self.schedule_restarts(restart, index + 1);
                 }
                 None => {
                     for i in 0..self.instances.len() as u32 {
-                        self.reconfigure_live(i, &pool);
+                        if self.claim_pool(i, index + 1) {
+                            self.reconfigure_live(i, &pool);
+                        }
                     }
                 }
             },
         }
+    }
+
+    /// Whether reconfigure `source` (fault index + 1) is at least as new as the settings
+    /// instance `i` has or awaits; if so it becomes theirs. Faults are in time order.
+    fn claim_pool(&mut self, i: u32, source: u32) -> bool {
+        let inst = &mut self.instances[i as usize];
+        let newer = source >= inst.pool_from;
+        if newer {
+            inst.pool_from = source;
+        }
+        newer
     }
 
     /// The fleet becomes `n` instances: the lowest-numbered serve, the others stop.
@@ -1977,17 +1999,6 @@ fn stats_ms(h: &Histogram) -> LatencyStats {
 fn query_is_live(jobs: &Slab<Job>, seq: u64, job: u32) -> bool {
     let j = &jobs.items[job as usize];
     j.query_seq == seq && j.phase == Phase::Query
-}
-
-fn fault_at(fault: &FaultConfig) -> u64 {
-    match fault {
-        FaultConfig::DbOutage { at_us, .. }
-        | FaultConfig::SlowQueries { at_us, .. }
-        | FaultConfig::RollingRestart { at_us, .. }
-        | FaultConfig::Reconfigure { at_us, .. }
-        | FaultConfig::Scale { at_us, .. }
-        | FaultConfig::ConnectionLeak { at_us, .. } => *at_us,
-    }
 }
 
 /// FNV-1a 64 over the JSON of the summary (without its digest), the series and the

@@ -212,3 +212,17 @@ pub enum FaultConfig {
         instances: u32,
     },
 }
+
+impl FaultConfig {
+    /// When it starts, µs.
+    pub fn at_us(&self) -> u64 {
+        match self {
+            FaultConfig::DbOutage { at_us, .. }
+            | FaultConfig::SlowQueries { at_us, .. }
+            | FaultConfig::RollingRestart { at_us, .. }
+            | FaultConfig::Reconfigure { at_us, .. }
+            | FaultConfig::Scale { at_us, .. }
+            | FaultConfig::ConnectionLeak { at_us, .. } => *at_us,
+        }
+    }
+}

@@ -408,6 +408,30 @@ pub enum Fault {
     },
 }
 
+impl Fault {
+    /// When it starts.
+    pub fn at(&self) -> Duration {
+        match self {
+            Fault::DbOutage { at, .. }
+            | Fault::SlowQueries { at, .. }
+            | Fault::TrafficChange { at, .. }
+            | Fault::RollingRestart { at, .. }
+            | Fault::Reconfigure { at, .. }
+            | Fault::Scale { at, .. }
+            | Fault::ConnectionLeak { at, .. } => *at,
+        }
+    }
+
+    /// Something operators do (`reconfigure`, `scale`, `rolling_restart`), as opposed to
+    /// something that happens to the system (an outage, slow queries, traffic, a leak).
+    pub fn is_operation(&self) -> bool {
+        matches!(
+            self,
+            Fault::Reconfigure { .. } | Fault::Scale { .. } | Fault::RollingRestart { .. }
+        )
+    }
+}
+
 fn default_down() -> Duration {
     d("30s")
 }

@@ -430,12 +430,12 @@ impl Scenario {
             c.fail("faults", format!("must list at most {MAX_FAULTS} faults"));
         }
         let mut order: Vec<usize> = (0..s.faults.len()).collect();
-        order.sort_by_key(|&i| fault_at(&s.faults[i]));
+        order.sort_by_key(|&i| s.faults[i].at());
         let mut current_pool = s.app.pool.clone();
         let mut faults = Vec::new();
         for i in order {
             let path = format!("faults[{i}]");
-            let at_us = c.within_run(&format!("{path}.at"), fault_at(&s.faults[i]), s.duration);
+            let at_us = c.within_run(&format!("{path}.at"), s.faults[i].at(), s.duration);
             match &s.faults[i] {
                 Fault::DbOutage { duration, .. } => {
                     if duration.is_zero() {
@@ -573,18 +573,6 @@ impl Scenario {
             faults,
             alerts: s.alerts.clone(),
         })
-    }
-}
-
-fn fault_at(f: &Fault) -> Duration {
-    match f {
-        Fault::DbOutage { at, .. }
-        | Fault::SlowQueries { at, .. }
-        | Fault::TrafficChange { at, .. }
-        | Fault::RollingRestart { at, .. }
-        | Fault::Reconfigure { at, .. }
-        | Fault::Scale { at, .. }
-        | Fault::ConnectionLeak { at, .. } => *at,
     }
 }
 

@@ -246,7 +246,8 @@ pub fn App() -> Html {
                             }
                             <AlertTuning config={config.clone()} />
                             if let Some(f) = page.finished.as_ref().filter(|_| !config.scenario.timeline.moments.is_empty()) {
-                                <ExercisePanel record={f.clone()} playhead={*playhead} on_open={open_exercise.clone()} />
+                                // Keyed by the record's run: another scenario starts a fresh exercise.
+                                <ExercisePanel key={f.report.summary.digest.clone()} record={f.clone()} playhead={*playhead} on_open={open_exercise.clone()} />
                             }
                         }
                         { for ChartId::ALL.into_iter().map(|id| figure(&page, id, *playhead)) }

@@ -16,6 +16,33 @@ use yew::prelude::*;
 
 pub const WIDTH: f64 = 760.0;
 const PANEL_HEIGHT: f64 = 170.0;
+/// Rows of mark labels at the top of a panel (11 px each).
+const LABEL_ROWS: usize = 6;
+/// Width of a label character at the chart's 11 px font, roughly.
+const CHAR_PX: f64 = 6.0;
+
+/// A row for each label `(x px, characters)` (NaN x: not placed, row 0), so that labels in a
+/// row do not overlap: left to right, each takes the first row free at its x, or when none
+/// is, the row that frees up first.
+fn label_rows(labels: &[(f64, usize)], rows: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..labels.len())
+        .filter(|&i| labels[i].0.is_finite())
+        .collect();
+    order.sort_by(|&a, &b| labels[a].0.total_cmp(&labels[b].0));
+    let mut ends = vec![f64::NEG_INFINITY; rows.max(1)];
+    let mut out = vec![0; labels.len()];
+    for i in order {
+        let (x, chars) = labels[i];
+        let row = (0..ends.len()).find(|&r| ends[r] <= x).unwrap_or_else(|| {
+            (0..ends.len())
+                .min_by(|&a, &b| ends[a].total_cmp(&ends[b]))
+                .unwrap_or(0)
+        });
+        ends[row] = x + 3.0 + CHAR_PX * chars as f64;
+        out[i] = row;
+    }
+    out
+}
 const LEFT: f64 = 58.0;
 const RIGHT: f64 = 14.0;
 const TOP: f64 = 22.0;
@@ -215,10 +242,30 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
             </g>
         }
     });
-    // Labels of nearby marks are staggered in height so that they do not overprint.
+    // Labels of nearby marks go to different rows so that they do not overprint: moments and
+    // alerts from the top down, fault windows from the bottom up.
+    let placed = |top_label: bool| -> Vec<(f64, usize)> {
+        spans
+            .iter()
+            .map(|s| {
+                let on_top = matches!(s.kind, Mark::Moment | Mark::Alert);
+                match x.px(s.from) {
+                    Some(px) if on_top == top_label && s.kind != Mark::Playhead => {
+                        (px, s.label.chars().count() + 2)
+                    }
+                    _ => (f64::NAN, 0),
+                }
+            })
+            .collect()
+    };
+    let (top_rows, bottom_rows) = (
+        label_rows(&placed(true), LABEL_ROWS),
+        label_rows(&placed(false), 3),
+    );
     let shaded = spans.iter().enumerate().filter_map(|(i, s)| {
         let from = x.px(s.from)?;
-        let row = (i % 4) as f64 * 11.0;
+        let row = top_rows[i] as f64 * 11.0;
+        let bottom_row = bottom_rows[i] as f64 * 11.0;
         let to = x.px(s.to.max(s.from)).unwrap_or(from);
         Some(match s.kind {
             Mark::Moment => html! {
@@ -226,7 +273,7 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
                     <line x1={format!("{from:.1}")} x2={format!("{from:.1}")}
                           y1={top.to_string()} y2={bottom.to_string()}
                           style="stroke: #2f6fdf; stroke-width: 1.2" />
-                    <text x={format!("{:.1}", from + 3.0)} y={(top + 22.0 + row).to_string()}
+                    <text x={format!("{:.1}", from + 3.0)} y={(top + 10.0 + row).to_string()}
                           style="fill: #2f6fdf">{format!("● {}", s.label)}</text>
                 </g>
             },
@@ -254,7 +301,7 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
                           width={format!("{:.1}", (to - from).max(1.5))}
                           height={PANEL_HEIGHT.to_string()}
                           style="fill: #8b5cf6; fill-opacity: 0.13" />
-                    <text x={format!("{:.1}", from + 3.0)} y={(bottom - 4.0).to_string()}
+                    <text x={format!("{:.1}", from + 3.0)} y={(bottom - 4.0 - bottom_row).to_string()}
                           style="fill: #7c3aed">{s.label.clone()}</text>
                 </g>
             },
@@ -651,6 +698,16 @@ pub fn clock(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_that_would_overlap_take_other_rows() {
+        // Two labels 10 px apart overlap: the second goes down a row; one far right reuses
+        // the first row; an unplaced one stays at 0.
+        let rows = label_rows(&[(100.0, 10), (110.0, 10), (400.0, 5), (f64::NAN, 3)], 4);
+        assert_eq!(rows, [0, 1, 0, 0]);
+        // More overlapping labels than rows: the row that frees up first is reused.
+        assert_eq!(label_rows(&[(0.0, 10), (1.0, 10), (2.0, 10)], 2), [0, 1, 0]);
+    }
 
     #[test]
     fn axes_read_well() {

@@ -71,7 +71,8 @@ fn default_at(scenario: &Scenario, playhead: Option<f64>) -> String {
     at.terms()
 }
 
-/// The value field's starting text for a change: the setting in force.
+/// The value field's starting text for a change: the scenario's own setting (as it starts;
+/// a reconfigure or a scale in the record before the moment is not reflected).
 fn current_value(kind: &str, scenario: &Scenario) -> String {
     match kind {
         "pool_size" => scenario.app.pool.max_size.to_string(),
@@ -295,7 +296,7 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
         .map(|ex| {
             let names: Vec<String> = exercise::replaced(record, ex.at)
                 .iter()
-                .map(|f| operation(f))
+                .filter_map(|f| exercise::describe_operation(f))
                 .collect();
             if names.is_empty() {
                 "The record has no operations after it.".to_owned()
@@ -358,17 +359,6 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
     }
 }
 
-/// "reconfigure at 22m": one of the record's operations an exercise replaces.
-fn operation(fault: &poolsim_scenario::Fault) -> String {
-    let (what, at) = match fault {
-        poolsim_scenario::Fault::Reconfigure { at, .. } => ("reconfigure", at),
-        poolsim_scenario::Fault::Scale { at, .. } => ("scaling", at),
-        poolsim_scenario::Fault::RollingRestart { at, .. } => ("rolling restart", at),
-        _ => return String::new(),
-    };
-    format!("{what} at {}", at.terms())
-}
-
 /// "14:05:00 (12m)" on a replay's clock, "12m" without one.
 fn when(start: Option<i64>, s: f64) -> String {
     match start {
@@ -380,8 +370,8 @@ fn when(start: Option<i64>, s: f64) -> String {
 fn compare(scenario: &Scenario, recorded: &Report, ex: &Exercise, report: &Report) -> Html {
     let from = ex.at.as_secs_f64();
     let (rec, mine) = (
-        exercise::outcome(&recorded.series, from),
-        exercise::outcome(&report.series, from),
+        exercise::outcome(&recorded.series, recorded.summary.duration_s, from),
+        exercise::outcome(&report.series, report.summary.duration_s, from),
     );
     let start = clock_start(scenario);
     let failed = |o: &Outcome| {
@@ -434,50 +424,74 @@ fn compare(scenario: &Scenario, recorded: &Report, ex: &Exercise, report: &Repor
     }
 }
 
-/// One sentence on how the trainee's run compares, and a class for it.
+/// One sentence on how the trainee's run compares, and a class for it: `better`, `worse`,
+/// `same` or `not-recovered`.
 fn verdict(rec: &Outcome, mine: &Outcome) -> (String, &'static str) {
-    let fewer = rec.failed_after as f64 - mine.failed_after as f64;
-    let count = |n: f64| number(n.abs());
-    match (
-        rec.time_to_recovery_s(),
-        mine.recovered(),
-        mine.time_to_recovery_s(),
-    ) {
-        (_, false, _) => (
+    use std::cmp::Ordering;
+    let diff = i128::from(rec.failed_after) - i128::from(mine.failed_after);
+    let (than, by_count) = match diff.cmp(&0) {
+        Ordering::Greater => (
             format!(
-                "failures go on to the end of the run: {} requests fail from your moment on, {} the record.",
-                number(mine.failed_after as f64),
-                if fewer >= 0.0 {
-                    format!("{} fewer than", count(fewer))
-                } else {
-                    format!("{} more than", count(fewer))
-                }
-            ),
-            "not-recovered",
-        ),
-        (Some(r), true, Some(m)) if m < r => (
-            format!(
-                "recovered {} sooner than the record, with {} fewer failed requests.",
-                clock(r - m),
-                count(fewer)
+                "{} fewer failed requests than the record",
+                number(diff as f64)
             ),
             "better",
         ),
-        (Some(r), true, Some(m)) => (
+        Ordering::Less => (
             format!(
-                "recovered, {} later than the record, with {} {} failed requests.",
-                clock(m - r),
-                count(fewer),
-                if fewer >= 0.0 { "fewer" } else { "more" }
+                "{} more failed requests than the record",
+                number(-diff as f64)
             ),
             "worse",
         ),
-        _ => (
+        Ordering::Equal => ("as many failed requests as the record".to_owned(), "same"),
+    };
+    if !mine.recovered() {
+        return (
+            format!("failures go on to the end of the run, with {than}."),
+            "not-recovered",
+        );
+    }
+    let Some(m) = mine.time_to_recovery_s() else {
+        // No failures at all in the trainee's run.
+        return if rec.onset_s.is_none() {
+            ("no failures, as in the record.".to_owned(), "same")
+        } else {
+            (format!("no lasting failures, with {than}."), "better")
+        };
+    };
+    match (rec.onset_s, rec.time_to_recovery_s()) {
+        (None, _) => (
             format!(
-                "no lasting failures: {} requests fail from your moment on.",
-                number(mine.failed_after as f64)
+                "failures the record did not have, for {}, with {than}.",
+                clock(m)
+            ),
+            "worse",
+        ),
+        (Some(_), None) => (
+            format!(
+                "recovered after {}, which the record did not by the end of the run, with {than}.",
+                clock(m)
             ),
             "better",
+        ),
+        (Some(_), Some(r)) if m < r => (
+            format!(
+                "recovered {} sooner than the record, with {than}.",
+                clock(r - m)
+            ),
+            "better",
+        ),
+        (Some(_), Some(r)) if m > r => (
+            format!(
+                "recovered {} later than the record, with {than}.",
+                clock(m - r)
+            ),
+            "worse",
+        ),
+        (Some(_), Some(_)) => (
+            format!("recovered when the record did, with {than}."),
+            by_count,
         ),
     }
 }
