@@ -737,3 +737,19 @@ test('after-action report: timeline with the alerts, what failed and what fixed 
   assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
   await p.close();
 });
+
+test('leak replay: at the first leak warning, responders see leak detection in the logs while nothing fails yet', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(scenarioUrl(server.url, await scenario('leak')));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the leak replay' });
+  await page.click('[data-action="goto-moment"][data-at="130"]');
+  await page.waitForSelector('[data-testid="responders"]');
+  assert.match(await page.textContent('[data-testid="responders"] h2'), /10:07:10/);
+  const logs = await page.textContent('[data-testid="logs"]');
+  assert.match(logs, /ProxyLeakTask - Connection leak detection triggered/, logs);
+  assert.doesNotMatch(logs, /Connection is not available/, 'no pool timeouts yet');
+  assert.equal(await page.textContent('[data-metric="HTTP failures"]'), '0.0%');
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+});

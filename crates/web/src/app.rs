@@ -245,7 +245,8 @@ pub fn App() -> Html {
                                 <Responders report={f.report.clone()} config={f.config.clone()} {at} />
                             }
                             <AlertTuning config={config.clone()} />
-                            if let Some(f) = page.finished.as_ref().filter(|_| !config.scenario.timeline.moments.is_empty()) {
+                            // Exercises need an incident: a replay's timeline, or faults.
+                            if let Some(f) = page.finished.as_ref().filter(|_| !config.scenario.timeline.moments.is_empty() || !config.scenario.faults.is_empty()) {
                                 // Keyed by the record's run: another scenario starts a fresh exercise.
                                 <ExercisePanel key={f.report.summary.digest.clone()} record={f.clone()} playhead={*playhead} on_open={open_exercise.clone()} />
                             }

@@ -456,9 +456,21 @@ pub fn spans(scenario: &Scenario, run: &Run) -> Vec<Span> {
     let end = run.duration_s;
     let secs = |d: poolsim_scenario::Duration| d.as_secs_f64();
     let until = |at: f64, d: f64| if d > 0.0 { at + d } else { end };
-    let instances = f64::from(scenario.app.instances.max(1));
+    // A restart goes through the instances in service when it starts (scaling counts).
+    let in_service = |at: f64| {
+        let mut scales: Vec<(f64, u32)> = scenario
+            .faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Scale { at: t, instances } if secs(*t) <= at => Some((secs(*t), *instances)),
+                _ => None,
+            })
+            .collect();
+        scales.sort_by(|a, b| a.0.total_cmp(&b.0));
+        f64::from(scales.last().map_or(scenario.app.instances, |s| s.1).max(1))
+    };
     let restart = |at: f64, down: f64, gap: f64, batch: u32| {
-        at + (instances / f64::from(batch.max(1))).ceil() * (down + gap)
+        at + (in_service(at) / f64::from(batch.max(1))).ceil() * (down + gap)
     };
     let mut out: Vec<Span> = scenario
         .faults
@@ -631,5 +643,17 @@ mod tests {
             s.iter().any(|s| s.kind == Mark::Alert),
             "the failure alert fires"
         );
+        // After a scale-in to 4 instances, the same restart goes through 4, not 12.
+        let mut scaled = config.scenario.clone();
+        scaled.faults.insert(
+            0,
+            Fault::Scale {
+                at: "1m".parse().unwrap(),
+                instances: 4,
+            },
+        );
+        let s = spans(&scaled, &run);
+        let restart = s.iter().find(|s| s.label == "rolling restart").unwrap();
+        assert_eq!((restart.from, restart.to), (180.0, 240.0));
     }
 }

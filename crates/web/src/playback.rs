@@ -15,6 +15,8 @@ use crate::charts::clock_start;
 
 /// Simulated seconds per second of playback the speed menu offers.
 const SPEEDS: [u32; 5] = [10, 30, 60, 120, 300];
+/// The responders' log view covers this much simulated time up to the playhead, s.
+const LOG_WINDOW_S: f64 = 30.0;
 /// How often a playing run moves on, ms.
 const TICK_MS: i32 = 100;
 
@@ -224,56 +226,70 @@ pub fn Responders(props: &RespondersProps) -> Html {
         ),
     ];
     let start = clock_start(&c.scenario);
-    let stamp = match start {
-        Some(s) => wall(s, i as f64 * series.bucket_s, true),
-        None => clock(i as f64 * series.bucket_s),
+    let stamp_of = |k: usize| match start {
+        Some(s) => wall(s, k as f64 * series.bucket_s, true),
+        None => clock(k as f64 * series.bucket_s),
     };
-    let window = clock(series.bucket_s);
-    let count = |v: &[u32]| v.get(i).copied().unwrap_or(0);
-    let mut logs = Vec::new();
-    let timeouts = count(&series.pool_timeouts);
-    if timeouts > 0 {
-        logs.push(format!(
-            "{stamp} WARN  HikariPool-1 - Connection is not available, request timed out after {}ms. (x{timeouts} in {window})",
+    let stamp = stamp_of(i);
+    // The log view: what was printed in the last LOG_WINDOW_S up to the playhead, one line
+    // per message with its count and the time it was last printed.
+    let buckets = (LOG_WINDOW_S / series.bucket_s.max(1e-9)).ceil().max(1.0) as usize;
+    let first = i.saturating_sub(buckets - 1);
+    let at = |v: &[u32], k: usize| v.get(k).copied().unwrap_or(0);
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    let mut log = |count: &dyn Fn(usize) -> u32, text: String| {
+        let (total, last) = (first..=i).fold((0u32, None), |(n, last), k| {
+            let c = count(k);
+            (n + c, if c > 0 { Some(k) } else { last })
+        });
+        if let Some(last) = last {
+            lines.push((last, format!("{} {text} (x{total})", stamp_of(last))));
+        }
+    };
+    log(
+        &|k| at(&series.pool_timeouts, k),
+        format!(
+            "WARN  HikariPool-1 - Connection is not available, request timed out after {}ms.",
             c.pool.connection_timeout_us / 1000
-        ));
-    }
-    let refused = count(&series.failed_db_refused).max(count(&series.db_connection_errors));
-    if refused > 0 && count(&series.failed_outage) == 0 {
-        logs.push(format!(
-            "{stamp} FATAL: sorry, too many clients already (x{refused} in {window})"
-        ));
-    }
-    if count(&series.failed_outage) > 0 {
-        logs.push(format!(
-            "{stamp} ERROR HikariPool-1 - Exception during pool initialization: Connection refused (x{} in {window})",
-            count(&series.failed_outage)
-        ));
-    }
-    if count(&series.failed_statement_timeout) > 0 {
-        logs.push(format!(
-            "{stamp} ERROR: canceling statement due to statement timeout (x{} in {window})",
-            count(&series.failed_statement_timeout)
-        ));
-    }
-    let leaks = count(&series.leak_reports);
-    if leaks > 0 {
-        logs.push(format!(
-            "{stamp} WARN  ProxyLeakTask - Connection leak detection triggered for org.postgresql.jdbc.PgConnection, stack trace follows: java.lang.Exception: Apparent connection leak detected (x{leaks} in {window})"
-        ));
-    }
-    if count(&series.failed_client_timeout) > 0 {
-        logs.push(format!(
-            "{stamp} WARN  http - client gave up waiting (x{} in {window})",
-            count(&series.failed_client_timeout)
-        ));
-    }
+        ),
+    );
+    log(
+        &|k| {
+            let refused = at(&series.failed_db_refused, k).max(at(&series.db_connection_errors, k));
+            if at(&series.failed_outage, k) == 0 {
+                refused
+            } else {
+                0
+            }
+        },
+        "FATAL: sorry, too many clients already".to_owned(),
+    );
+    log(
+        &|k| at(&series.failed_outage, k),
+        "ERROR HikariPool-1 - Exception during pool initialization: Connection refused".to_owned(),
+    );
+    log(
+        &|k| at(&series.failed_statement_timeout, k),
+        "ERROR: canceling statement due to statement timeout".to_owned(),
+    );
+    log(
+        &|k| at(&series.leak_reports, k),
+        "WARN  ProxyLeakTask - Connection leak detection triggered for org.postgresql.jdbc.PgConnection, stack trace follows: java.lang.Exception: Apparent connection leak detected".to_owned(),
+    );
+    log(
+        &|k| at(&series.failed_client_timeout, k),
+        "WARN  http - client gave up waiting".to_owned(),
+    );
+    lines.sort_by_key(|(k, _)| *k);
+    let logs: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
+    let window = clock(LOG_WINDOW_S);
     html! {
         <section class="responders" data-testid="responders" aria-label="What responders see">
             <h2>{format!("What responders see at {stamp}")}</h2>
             <dl>{ for figures.into_iter().map(|(k, v)| html! { <><dt>{k}</dt><dd data-metric={k}>{v}</dd></> }) }</dl>
+            <p class="help">{format!("Logs of the last {window}, each message once with its count and when it was last printed.")}</p>
             <pre class="logs" data-testid="logs">
-                { if logs.is_empty() { "(no errors logged in this interval)".to_owned() } else { logs.join("\n") } }
+                { if logs.is_empty() { format!("(no errors logged in the last {window})") } else { logs.join("\n") } }
             </pre>
         </section>
     }
