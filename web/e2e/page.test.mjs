@@ -724,6 +724,7 @@ test('after-action report: timeline with the alerts, what failed and what fixed 
   assert.ok(html.startsWith('<!doctype html>') && html.includes('<style>') && !/<script|<link /.test(html),
     'one standalone file: styles inline, nothing to load');
   assert.ok(html.includes('pools cut to 40') && (html.match(/<svg/g) ?? []).length >= 3, 'the saved file holds the text and the charts');
+  assert.ok(html.includes('.aar-timeline'), 'the page\'s styles are inlined');
 
   // Printing shows the report alone.
   await page.emulateMedia({ media: 'print' });

@@ -295,7 +295,7 @@ pub fn AfterActionReport(props: &AfterActionProps) -> Html {
             let result = crate::export::download(
                 &format!("{}-after-action.html", file_stem(&title)),
                 "text/html",
-                &standalone(&title, &el.outer_html()),
+                &standalone(&title, &page_css(), &el.outer_html()),
             );
             status.set(Some(match result {
                 Ok(()) => "Saved the report as HTML".to_owned(),
@@ -431,8 +431,36 @@ fn file_stem(title: &str) -> String {
     }
 }
 
-/// The report as one HTML document: the page's stylesheet inline, nothing to fetch.
-fn standalone(title: &str, body: &str) -> String {
+/// The rules of the page's stylesheets as loaded (same origin, so readable).
+fn page_css() -> String {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return String::new();
+    };
+    let sheets = document.style_sheets();
+    let mut css = String::new();
+    for i in 0..sheets.length() {
+        let Some(sheet) = sheets
+            .item(i)
+            .and_then(|s| s.dyn_into::<web_sys::CssStyleSheet>().ok())
+        else {
+            continue;
+        };
+        let Ok(rules) = sheet.css_rules() else {
+            continue;
+        };
+        for j in 0..rules.length() {
+            if let Some(rule) = rules.item(j) {
+                css += &rule.css_text();
+                css.push('\n');
+            }
+        }
+    }
+    css
+}
+
+/// The report as one HTML document: the page's styles inline, nothing to fetch.
+fn standalone(title: &str, css: &str, body: &str) -> String {
     let title = title
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -440,9 +468,8 @@ fn standalone(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>After-action report: {title}</title><style>{}</style></head>\
-         <body class=\"report-file\">{body}</body></html>\n",
-        include_str!("../../../web/style.css")
+         <title>After-action report: {title}</title><style>{css}</style></head>\
+         <body class=\"report-file\">{body}</body></html>\n"
     )
 }
 
@@ -494,7 +521,7 @@ mod tests {
         );
         assert_eq!(file_stem("!!!"), "poolsim");
         assert!(
-            standalone("a <b>", "<p>x</p>")
+            standalone("a <b>", "", "<p>x</p>")
                 .contains("<title>After-action report: a &lt;b&gt;</title>")
         );
     }
