@@ -1,6 +1,15 @@
 //! The example scenarios: each loads, runs, and tells the story its description claims.
 
+use poolsim_scenario::{MomentKind, Scenario};
 use poolsim_tests::{config, fixture, run};
+
+/// When the first moment of `kind` in the scenario's timeline happens, seconds.
+fn moment_s(scenario: &Scenario, kind: MomentKind) -> f64 {
+    let m = scenario.timeline.moments.iter().find(|m| m.kind == kind);
+    m.unwrap_or_else(|| panic!("no {kind:?} moment"))
+        .at
+        .as_secs_f64()
+}
 
 #[test]
 fn every_fixture_loads_and_runs_deterministically() {
@@ -167,23 +176,20 @@ fn the_retry_storm_is_metastable() {
     assert!(as_recorded.summary.requests.abandoned_attempts > 100_000);
     // The narrative's times are the simulation's: detection is the pending alert firing,
     // resolution is when failures stop.
-    let moment = |kind| {
-        let m = record.timeline.moments.iter().find(|m| m.kind == kind);
-        m.unwrap().at.as_secs_f64()
-    };
+    let moment = |kind| moment_s(&record, kind);
     let pending = as_recorded
         .summary
         .alerts
         .iter()
         .find(|a| a.name.starts_with("pool"));
     let fired = pending.unwrap().fired_at_s.unwrap();
-    assert!((moment(poolsim_scenario::MomentKind::Detection) - fired).abs() < 1.0);
+    assert!((moment(MomentKind::Detection) - fired).abs() < 1.0);
     let o = poolsim_advisor::exercise::outcome(
         &as_recorded.series,
         as_recorded.summary.duration_s,
         0.0,
     );
-    let resolution = moment(poolsim_scenario::MomentKind::Resolution);
+    let resolution = moment(MomentKind::Resolution);
     assert!((o.recovered_s.unwrap() - resolution).abs() < 5.0, "{o:?}");
 }
 
@@ -308,27 +314,16 @@ fn the_outage_replay_reproduces_its_story() {
         .unwrap();
     let fired = alert.fired_at_s.expect("the failure alert fires");
     let cleared = alert.cleared_at_s.expect("and clears after the fix");
-    let moments = &c.scenario.timeline.moments;
-    let detection = moments
-        .iter()
-        .find(|m| m.kind == poolsim_scenario::MomentKind::Detection)
-        .unwrap();
-    assert!(
-        (detection.at.as_secs_f64() - fired).abs() < 1.0,
-        "alert fired at {fired}s"
+    let detection = moment_s(&c.scenario, MomentKind::Detection);
+    assert!((detection - fired).abs() < 1.0, "alert fired at {fired}s");
+    let (fix, resolution) = (
+        moment_s(&c.scenario, MomentKind::Fix),
+        moment_s(&c.scenario, MomentKind::Resolution),
     );
-    let fix = moments
-        .iter()
-        .find(|m| m.kind == poolsim_scenario::MomentKind::Fix)
-        .unwrap();
-    let resolution = moments
-        .iter()
-        .find(|m| m.kind == poolsim_scenario::MomentKind::Resolution)
-        .unwrap();
-    assert!(fix.at.as_secs_f64() <= cleared && cleared <= resolution.at.as_secs_f64());
+    assert!(fix <= cleared && cleared <= resolution);
     // The clock: detection at 14:00 UTC on 2023-08-05, as the postmortem says.
     let start = poolsim_scenario::parse_utc(&c.scenario.timeline.start).unwrap();
-    assert_eq!(start + detection.at.as_secs_f64() as i64, 1_691_244_000);
+    assert_eq!(start + detection as i64, 1_691_244_000);
 }
 
 /// `scale`: added instances start empty and take their share of traffic, removed ones stop
@@ -388,7 +383,6 @@ fn scaling_adds_and_removes_instances() {
 /// and the fleet recovers in seconds. Its narrated detection and resolution are the run's.
 #[test]
 fn the_failover_replay_reproduces_its_story() {
-    use poolsim_scenario::MomentKind;
     let c = config(&fixture("failover"));
     let report = run(&c);
     let (s, series) = (&report.summary, &report.series);
@@ -416,10 +410,7 @@ fn the_failover_replay_reproduces_its_story() {
     assert_eq!(s.db.peak_connections, 240);
     assert_eq!(s.db.refused_connections, 0);
 
-    let moment = |kind| {
-        let m = c.scenario.timeline.moments.iter().find(|m| m.kind == kind);
-        m.unwrap().at.as_secs_f64()
-    };
+    let moment = |kind| moment_s(&c.scenario, kind);
     let pending = s
         .alerts
         .iter()
@@ -443,7 +434,6 @@ fn the_failover_replay_reproduces_its_story() {
 /// restart end them. Its narrated detection and resolution are the run's.
 #[test]
 fn the_leak_replay_reproduces_its_story() {
-    use poolsim_scenario::MomentKind;
     let c = config(&fixture("leak"));
     let report = run(&c);
     let (s, series) = (&report.summary, &report.series);
@@ -476,10 +466,7 @@ fn the_leak_replay_reproduces_its_story() {
     assert!(f.pool_timeout as f64 > 0.95 * s.requests.failed as f64);
     assert!(s.db.cpu_utilization < 0.2);
 
-    let moment = |kind| {
-        let m = c.scenario.timeline.moments.iter().find(|m| m.kind == kind);
-        m.unwrap().at.as_secs_f64()
-    };
+    let moment = |kind| moment_s(&c.scenario, kind);
     let note = c
         .scenario
         .timeline
@@ -510,7 +497,6 @@ fn the_leak_replay_reproduces_its_story() {
 #[test]
 fn the_slow_query_replay_reproduces_its_story() {
     use poolsim_advisor::exercise::{Change, Exercise, outcome, recorded_restart};
-    use poolsim_scenario::MomentKind;
     let c = config(&fixture("slow-queries"));
     let report = run(&c);
     let (s, series) = (&report.summary, &report.series);
@@ -521,10 +507,7 @@ fn the_slow_query_replay_reproduces_its_story() {
         cpu.iter().all(|&u| u > 0.95),
         "CPU during the bad plan: {cpu:?}"
     );
-    let moment = |kind| {
-        let m = c.scenario.timeline.moments.iter().find(|m| m.kind == kind);
-        m.unwrap().at.as_secs_f64()
-    };
+    let moment = |kind| moment_s(&c.scenario, kind);
     let fired = |name: &str| {
         let a = s.alerts.iter().find(|a| a.name == name).unwrap();
         a.fired_at_s.unwrap()

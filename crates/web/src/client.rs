@@ -82,6 +82,24 @@ impl Client {
         self.dead.get()
     }
 
+    /// Sends `messages` to the worker kept in `slot`, first starting one (answering to the
+    /// handler `on_message` makes) if there is none or it died. A view's own worker.
+    pub fn send_via<F: FnMut(FromWorker) + 'static>(
+        slot: &RefCell<Option<Client>>,
+        on_message: impl FnOnce() -> F,
+        messages: &[ToWorker],
+    ) -> Result<(), String> {
+        if slot.borrow().as_ref().is_none_or(Client::is_dead) {
+            *slot.borrow_mut() = Some(Client::spawn(on_message())?);
+        }
+        if let Some(c) = slot.borrow().as_ref() {
+            for m in messages {
+                c.send(m);
+            }
+        }
+        Ok(())
+    }
+
     pub fn send(&self, message: &ToWorker) {
         let Ok(text) = serde_json::to_string(message) else {
             return;

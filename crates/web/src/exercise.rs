@@ -223,10 +223,10 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
                 redraw.force_update();
                 return;
             }
-            if worker.borrow().as_ref().is_none_or(Client::is_dead) {
+            let handler = || {
                 let answers = attempt.clone();
                 let update = redraw.clone();
-                match Client::spawn(move |message| {
+                move |message| {
                     let mut a = answers.borrow_mut();
                     match message {
                         FromWorker::Progress { id, fraction, .. } if id == a.generation => {
@@ -243,21 +243,17 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
                     }
                     drop(a);
                     update.force_update();
-                }) {
-                    Ok(c) => *worker.borrow_mut() = Some(c),
-                    Err(e) => {
-                        attempt.borrow_mut().error = Some(e);
-                        redraw.force_update();
-                        return;
-                    }
                 }
-            }
-            if let Some(c) = worker.borrow().as_ref() {
-                c.send(&ToWorker::Run {
-                    id: generation,
-                    scenario: serde_json::to_string(&scenario).unwrap_or_default(),
-                    replace: true,
-                });
+            };
+            let run = ToWorker::Run {
+                id: generation,
+                scenario: serde_json::to_string(&scenario).unwrap_or_default(),
+                replace: true,
+            };
+            if let Err(e) = Client::send_via(&worker, handler, &[run]) {
+                attempt.borrow_mut().error = Some(e);
+                redraw.force_update();
+                return;
             }
             let mut a = attempt.borrow_mut();
             a.exercise = Some(exercise);

@@ -83,10 +83,10 @@ pub fn ReviewView(props: &ReviewProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             *next_id.borrow_mut() += 1;
             let id = *next_id.borrow();
-            if worker.borrow().as_ref().is_none_or(Client::is_dead) {
+            let handler = || {
                 let answer = outcome.clone();
                 let latest = next_id.clone();
-                match Client::spawn(move |message| match message {
+                move |message| match message {
                     FromWorker::Reviewed { id, result } if id == *latest.borrow() => {
                         answer.set(match result {
                             Ok(review) => Outcome::Done(review),
@@ -95,22 +95,17 @@ pub fn ReviewView(props: &ReviewProps) -> Html {
                     }
                     FromWorker::Crashed { message } => answer.set(Outcome::Failed(message)),
                     _ => {}
-                }) {
-                    Ok(c) => *worker.borrow_mut() = Some(c),
-                    Err(e) => {
-                        outcome.set(Outcome::Failed(e));
-                        return;
-                    }
                 }
-            }
-            if let Some(c) = worker.borrow().as_ref() {
-                c.send(&ToWorker::Review {
-                    id,
-                    scenario: scenario.clone(),
-                    files: files.clone(),
-                    slos: slos.clone(),
-                });
-                outcome.set(Outcome::Running);
+            };
+            let review = ToWorker::Review {
+                id,
+                scenario: scenario.clone(),
+                files: files.clone(),
+                slos: slos.clone(),
+            };
+            match Client::send_via(&worker, handler, &[review]) {
+                Ok(()) => outcome.set(Outcome::Running),
+                Err(e) => outcome.set(Outcome::Failed(e)),
             }
         })
     };

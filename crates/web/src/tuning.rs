@@ -54,10 +54,10 @@ pub fn AlertTuning(props: &TuningProps) -> Html {
                 generation,
                 ..Runs::default()
             };
-            if worker.borrow().as_ref().is_none_or(Client::is_dead) {
+            let handler = || {
                 let answers: Rc<RefCell<Runs>> = runs.clone();
                 let update = redraw.clone();
-                match Client::spawn(move |message| {
+                move |message| {
                     let mut r = answers.borrow_mut();
                     match message {
                         FromWorker::Done { id, report, .. } if id / 2 == r.generation => {
@@ -76,32 +76,27 @@ pub fn AlertTuning(props: &TuningProps) -> Html {
                     }
                     drop(r);
                     update.force_update();
-                }) {
-                    Ok(c) => *worker.borrow_mut() = Some(c),
-                    Err(e) => {
-                        runs.borrow_mut().error = Some(e);
-                        redraw.force_update();
-                        return;
-                    }
                 }
-            }
+            };
             // The healthy day: the baseline preset, watched by the same rules.
             let mut healthy = crate::presets::PRESETS[0].scenario();
             if let Ok(rules) = serde_json::to_value(&config.scenario.alerts) {
                 crate::path::set(&mut healthy, "alerts", Some(rules));
             }
-            if let Some(c) = worker.borrow().as_ref() {
-                let incident = serde_json::to_string(&config.scenario).unwrap_or_default();
-                c.send(&ToWorker::Run {
+            let runs_to_do = [
+                ToWorker::Run {
                     id: generation * 2,
-                    scenario: incident,
+                    scenario: serde_json::to_string(&config.scenario).unwrap_or_default(),
                     replace: false,
-                });
-                c.send(&ToWorker::Run {
+                },
+                ToWorker::Run {
                     id: generation * 2 + 1,
                     scenario: healthy.to_string(),
                     replace: false,
-                });
+                },
+            ];
+            if let Err(e) = Client::send_via(&worker, handler, &runs_to_do) {
+                runs.borrow_mut().error = Some(e);
             }
             redraw.force_update();
         })
