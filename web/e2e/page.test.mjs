@@ -82,6 +82,20 @@ async function fresh(opts) {
   return p;
 }
 
+/** A fresh page showing the finished run of `tests/scenarios/<name>.json`. */
+async function freshWith(name) {
+  const p = await fresh();
+  await p.page.goto(scenarioUrl(server.url, await scenario(name)));
+  await waitDone(p.page, { timeout: RUN_TIMEOUT, what: name });
+  return p;
+}
+
+/** Fails on any uncaught error the page had, then closes it. */
+async function closeClean(p) {
+  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
+  await p.close();
+}
+
 async function sharedPage() {
   if (!shared) {
     shared = await fresh();
@@ -345,8 +359,7 @@ test('the URL hash holds the scenario: reload gives the same run; back and forwa
   const df = await waitNewRun(page, { timeout: RUN_TIMEOUT, what: 'after history forward' });
   assert.equal(await input.inputValue(), v1, `history forward should restore ${POOL}=${v1}`);
   assert.equal(df, d1, 'history forward should rerun the changed scenario');
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('presets: each runs and is screenshotted; the outage is "exhausted"', TEST_TIMEOUT, async () => {
@@ -411,8 +424,7 @@ test('embed mode shows one chart and only the listed controls', TEST_TIMEOUT, as
   const others = names.filter((n) => n !== POOL);
   assert.deepEqual(others, [], `embed mode should show only ${POOL}; other controls present: ${others}`);
   await page.screenshot({ path: join(SCREENSHOTS, 'embed.png') }).catch(() => {});
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('importing a scenario file updates the controls and runs it', TEST_TIMEOUT, async () => {
@@ -526,8 +538,7 @@ test('on a phone: one column, nothing wider than the screen, charts drawn', TEST
   const width = await p.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `the page is ${width}px wide on a 390px screen (horizontal scrolling)`);
   await p.page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: false });
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('sizing: a sweep of pool sizes gives a recommendation that matches its evidence', TEST_TIMEOUT, async () => {
@@ -559,8 +570,7 @@ test('sizing: a sweep of pool sizes gives a recommendation that matches its evid
   assert.match(below[6], /misses/, `size ${recommended - 1} should miss: ${below}`);
   assert.match(await page.textContent('[data-testid="recommendation"]'), /Erlang C says \d+/);
   assert.ok(await page.locator('figure[data-chart="sizing"] path[data-series="wait_p99"]').count() === 1, 'the evidence chart is drawn');
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('config review: the outage\'s settings fail naming the pool total; a bad file names its line', TEST_TIMEOUT, async () => {
@@ -582,15 +592,12 @@ test('config review: the outage\'s settings fail naming the pool total; a bad fi
   await page.waitForSelector('[data-testid="review"][data-state="error"]', { timeout: 60_000 });
   const error = await page.textContent('[data-testid="review-error"]');
   assert.match(error, /application\.properties:1/, `the error names file and line: ${error}`);
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('replay playback: jump to the detection, read what responders saw, play and pause, show all', TEST_TIMEOUT, async () => {
-  const p = await fresh();
+  const p = await freshWith('outage-replay');
   const { page } = p;
-  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
   const pointsOf = async () => (await page.getAttribute('figure[data-chart="pool"] path[data-series="pending"]', 'd')).split(/[ML]/).length;
   const whole = await pointsOf();
 
@@ -621,15 +628,12 @@ test('replay playback: jump to the detection, read what responders saw, play and
   await page.click('[data-action="playback-off"]');
   assert.equal(await page.locator('[data-mark="playhead"]').count(), 0);
   assert.equal(await pointsOf(), whole, 'the whole run is shown again');
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('alert tuning: the replay\'s rules on the incident and on a healthy day, then a rule that false-alarms', TEST_TIMEOUT, async () => {
-  const p = await fresh();
+  const p = await freshWith('outage-replay');
   const { page } = p;
-  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
   const check = async () => {
     await page.click('[data-action="check-alerts"]');
     await page.waitForSelector('[data-testid="alert-tuning"][data-state="done"]', { timeout: 120_000 });
@@ -646,15 +650,12 @@ test('alert tuning: the replay\'s rules on the incident and on a healthy day, th
   await check();
   assert.equal(await row('database CPU high').getAttribute('data-baseline-fired'), 'true');
   assert.match(await row('database CPU high').textContent(), /FALSE ALARM/);
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('exercise: a wrong fix does not end the outage, cutting the pools earlier recovers sooner, shown on the charts', TEST_TIMEOUT, async () => {
-  const p = await fresh();
+  const p = await freshWith('outage-replay');
   const { page } = p;
-  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
   const ex = '[data-testid="exercise"]';
   const cell = (row, who) => page.textContent(`${ex} tr[data-row="${row}"] td[data-${who}]`);
   const run = async () => {
@@ -694,15 +695,12 @@ test('exercise: a wrong fix does not end the outage, cutting the pools earlier r
   await waitNewRun(page, { timeout: RUN_TIMEOUT, what: 'the exercise on the charts' });
   assert.ok((await page.locator('figure[data-chart="throughput"] path[data-baseline]').count()) > 0, 'the record is drawn as the baseline');
   assert.match(await page.textContent('[data-testid="timeline"]'), /you: pools of 40/);
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('after-action report: timeline with the alerts, what failed and what fixed it, key charts; saved as one HTML file and printed alone', TEST_TIMEOUT, async () => {
-  const p = await fresh();
+  const p = await freshWith('outage-replay');
   const { page } = p;
-  await page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the outage replay' });
   await page.click('[data-action="open-report"]');
   const aar = '[data-testid="after-action"]';
   await page.waitForSelector(aar);
@@ -735,15 +733,12 @@ test('after-action report: timeline with the alerts, what failed and what fixed 
   }));
   assert.deepEqual(shown, { side: 'none', report: 'block', buttons: 'none' });
   await page.emulateMedia({ media: 'screen' });
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
 
 test('leak replay: at the first leak warning, responders see leak detection in the logs while nothing fails yet', TEST_TIMEOUT, async () => {
-  const p = await fresh();
+  const p = await freshWith('leak');
   const { page } = p;
-  await page.goto(scenarioUrl(server.url, await scenario('leak')));
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the leak replay' });
   await page.click('[data-action="goto-moment"][data-at="130"]');
   await page.waitForSelector('[data-testid="responders"]');
   assert.match(await page.textContent('[data-testid="responders"] h2'), /10:07:10/);
@@ -751,6 +746,5 @@ test('leak replay: at the first leak warning, responders see leak detection in t
   assert.match(logs, /ProxyLeakTask - Connection leak detection triggered/, logs);
   assert.doesNotMatch(logs, /Connection is not available/, 'no pool timeouts yet');
   assert.equal(await page.textContent('[data-metric="HTTP failures"]'), '0.0%');
-  assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
-  await p.close();
+  await closeClean(p);
 });
