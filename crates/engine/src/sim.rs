@@ -356,7 +356,8 @@ pub struct Simulation {
     jobs: Slab<Job>,
     conns: Slab<Conn>,
     instances: Vec<Instance>,
-    /// Instances `0..in_service` serve (the rest wait for a `scale`); a restart counts too.
+    /// Instances `0..in_service` are in the fleet (the rest wait for a `scale`); one in the
+    /// fleet may still be down for a restart.
     in_service: u32,
     next_attempt: u64,
     next_query: u64,
