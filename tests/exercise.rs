@@ -99,3 +99,28 @@ fn restarting_adding_instances_or_shorter_timeouts_do_not_end_the_outage() {
     assert!(fewer.recovered(), "{fewer:?}");
     assert!(fewer.recovered_s.unwrap() < 13.0 * 60.0, "{fewer:?}");
 }
+
+/// On the metastable retry storm, capacity does not help: twice the instances or a rolling
+/// restart at 5m leave it collapsed; a connection timeout below the client's 1 s ends it.
+#[test]
+fn the_retry_storm_yields_only_to_a_connection_timeout_below_the_clients() {
+    let record = poolsim_scenario::parse(&fixture("retry-storm")).unwrap();
+    let at = Duration::from_secs(300);
+    let play = |change: Change| {
+        let ex = Exercise {
+            at,
+            change,
+            roll_out: false,
+            restart: recorded_restart(&record),
+        };
+        let report = run(&ex.apply(&record).validate().unwrap());
+        outcome(&report.series, report.summary.duration_s, 300.0)
+    };
+    assert!(!play(Change::Instances { instances: 4 }).recovered());
+    assert!(!play(Change::RollingRestart).recovered());
+    let fixed = play(Change::ConnectionTimeout {
+        timeout: Duration::from_ms(250),
+    });
+    let recovered = fixed.recovered_s.expect("recovers");
+    assert!(recovered < 320.0, "{fixed:?}");
+}
