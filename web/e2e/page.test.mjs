@@ -538,6 +538,13 @@ test('on a phone: one column, nothing wider than the screen, charts drawn', TEST
   const width = await p.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `the page is ${width}px wide on a 390px screen (horizontal scrolling)`);
   await p.page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: false });
+  // A replay with its training panels and the after-action report open fits too.
+  await p.page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
+  await waitDone(p.page, { timeout: RUN_TIMEOUT, what: 'the outage replay on a phone' });
+  await p.page.click('[data-action="open-report"]');
+  await p.page.waitForSelector('[data-testid="after-action"]');
+  const replayWidth = await p.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(replayWidth <= 390, `the replay with its report is ${replayWidth}px wide on a 390px screen`);
   await closeClean(p);
 });
 

@@ -403,7 +403,7 @@ fn compare(scenario: &Scenario, recorded: &Report, ex: &Exercise, report: &Repor
     let (verdict, class) = verdict(&rec, &mine);
     html! {
         <>
-            <p class="exercise-verdict" data-testid="exercise-verdict" data-outcome={class}>
+            <p class="exercise-verdict" data-testid="exercise-verdict" data-outcome={class} aria-live="polite">
                 <strong>{ex.describe()}{": "}</strong>{verdict}</p>
             <table class="evidence exercise-table">
                 <thead><tr><th scope="col"></th><th scope="col">{"recorded incident"}</th>
