@@ -113,7 +113,8 @@ impl Exercise {
         s.timeline.moments.retain(|m| m.at < self.at);
         s.timeline.moments.push(Moment {
             at: self.at,
-            kind: MomentKind::Action,
+            // The trainee's attempted fix: the after-action report lists it under "what fixed it".
+            kind: MomentKind::Fix,
             label: format!("you: {}", self.change.describe()),
             detail: format!("The trainee's change: {}.", self.describe()),
         });

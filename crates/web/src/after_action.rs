@@ -40,7 +40,8 @@ pub struct AfterAction {
     pub concentrated: Option<(Vec<u32>, usize)>,
     /// Signals between onset and recovery (or the end), against the time before onset.
     pub signals: Vec<(String, String, String)>,
-    /// The fix moments, and the operations the scenario applies at or after the first.
+    /// The fix moments, and the operations the scenario applies at or after the first (or,
+    /// without one, after failures began).
     pub fixes: Vec<Entry>,
     pub operations: Vec<String>,
     /// Detection (first detection moment, else first alert) and fix times.
@@ -199,10 +200,12 @@ impl AfterAction {
             .cloned()
             .collect();
         let fixed_s = fixes.first().map(|e| e.at_s);
+        // The operations from the fix on; without a fix moment, those after failures began.
+        let from = fixed_s.or(o.onset_s);
         let mut ops: Vec<&Fault> = scenario
             .faults
             .iter()
-            .filter(|f| fixed_s.is_some_and(|t| f.at().as_secs_f64() >= t - 1e-9))
+            .filter(|f| from.is_some_and(|t| f.at().as_secs_f64() >= t - 1e-9))
             .collect();
         ops.sort_by_key(|f| f.at());
         let operations = ops.into_iter().filter_map(describe_operation).collect();
@@ -508,6 +511,27 @@ mod tests {
         assert_eq!(cpu.0, "database CPU");
         let during: f64 = cpu.2.trim_end_matches('%').parse().unwrap();
         assert!(during < 30.0, "{cpu:?}");
+    }
+
+    #[test]
+    fn an_exercise_run_reports_the_trainees_change_as_the_fix() {
+        use poolsim_advisor::exercise::{Change, Exercise, recorded_restart};
+        let (config, _) = replay();
+        let ex = Exercise {
+            at: "12m".parse().unwrap(),
+            change: Change::PoolSize { max_size: 40 },
+            roll_out: true,
+            restart: recorded_restart(&config.scenario),
+        };
+        let config = ex.apply(&config.scenario).validate().unwrap();
+        let report = poolsim_engine::run(&config).unwrap();
+        let a = AfterAction::of(&config, &report);
+        assert_eq!(a.fixes[0].label, "you: pools of 40");
+        assert_eq!(
+            a.operations,
+            ["reconfigure at 12m: max_size 40, rolled out 4 at a time"]
+        );
+        assert!(a.outcome.recovered_s.unwrap() < 13.0 * 60.0);
     }
 
     #[test]
