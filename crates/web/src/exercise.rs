@@ -551,4 +551,24 @@ mod tests {
                 .starts_with("Connection timeout")
         );
     }
+
+    // The form is typed by a person: any text reads as an exercise or as a message, and an
+    // exercise that reads always makes a valid scenario of the record.
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn any_form_reads_or_says_why_and_what_reads_runs(
+            kind in proptest::sample::select(CHANGES.iter().map(|(k, _)| *k).collect::<Vec<_>>()),
+            value in "(-?[0-9]{0,6}(\\.[0-9])?(us|ms|s|m|h)?|.{0,8})",
+            at in "([0-9]{0,4}(ms|s|m|h)){0,2}|.{0,6}",
+            roll_out in proptest::prelude::any::<bool>(),
+        ) {
+            let record = poolsim_scenario::parse(include_str!("../../../tests/scenarios/outage-replay.json")).unwrap();
+            let choice = Choice { kind, value, at, roll_out };
+            if let Ok(ex) = read(&choice, &record) {
+                let scenario = ex.apply(&record);
+                proptest::prop_assert!(scenario.validate().is_ok(), "{:?}", ex);
+            }
+        }
+    }
 }
