@@ -687,10 +687,11 @@ test('exercise: a wrong fix does not end the outage, cutting the pools earlier r
 
   // Pools of 40 rolled out at 12m, as the postmortem did at 22m: ten minutes sooner.
   await page.selectOption(`${ex} [name="exercise-change"]`, 'pool_size');
-  await page.fill(`${ex} [name="exercise-value"]`, '40');
-  await page.press(`${ex} [name="exercise-value"]`, 'Tab');
   assert.ok(await page.isChecked(`${ex} [name="exercise-roll-out"]`));
-  await run();
+  // Typed and submitted with Enter: the run uses what was just typed.
+  await page.fill(`${ex} [name="exercise-value"]`, '40');
+  await page.press(`${ex} [name="exercise-value"]`, 'Enter');
+  await page.waitForSelector(`${ex}[data-state="done"] [data-testid="exercise-verdict"]:has-text("pools of 40")`, { timeout: 120_000 });
   assert.equal(await page.getAttribute('[data-testid="exercise-verdict"]', 'data-outcome'), 'better');
   const verdict = await page.textContent('[data-testid="exercise-verdict"]');
   assert.match(verdict, /pools of 40, rolled out 4 at a time at 12m: recovered (9m|10m)\S* sooner/, verdict);

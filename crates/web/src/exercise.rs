@@ -128,10 +128,12 @@ fn read(choice: &Choice, record: &Scenario) -> Result<Exercise, String> {
 #[component]
 pub fn ExercisePanel(props: &ExerciseProps) -> Html {
     let record = &props.record.config.scenario;
+    // The form's values as typed, read when the form is submitted: a RefCell, not state, so
+    // that Enter in a field (change, then submit, in one task) runs what was just typed.
     let choice = {
         let record = record.clone();
         let playhead = props.playhead;
-        use_state(move || Choice {
+        use_mut_ref(move || Choice {
             kind: "pool_size",
             value: current_value("pool_size", &record),
             at: default_at(&record, playhead),
@@ -144,14 +146,15 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
 
     let edit = |f: fn(&mut Choice, String)| {
         let choice = choice.clone();
+        let redraw = redraw.clone();
         Callback::from(move |e: Event| {
-            let mut next = (*choice).clone();
-            f(&mut next, event_value(&e));
-            choice.set(next);
+            f(&mut choice.borrow_mut(), event_value(&e));
+            redraw.force_update();
         })
     };
     let on_kind = {
         let choice = choice.clone();
+        let redraw = redraw.clone();
         let record = record.clone();
         Callback::from(move |e: Event| {
             let value = event_value(&e);
@@ -160,34 +163,31 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
                 .map(|(k, _)| *k)
                 .find(|k| *k == value)
                 .unwrap_or("pool_size");
-            choice.set(Choice {
-                kind,
-                value: current_value(kind, &record),
-                ..(*choice).clone()
-            });
+            let mut c = choice.borrow_mut();
+            c.kind = kind;
+            c.value = current_value(kind, &record);
+            drop(c);
+            redraw.force_update();
         })
     };
     let on_roll = {
         let choice = choice.clone();
+        let redraw = redraw.clone();
         Callback::from(move |e: Event| {
-            let on = e
+            choice.borrow_mut().roll_out = e
                 .target_dyn_into::<web_sys::HtmlInputElement>()
                 .is_some_and(|i| i.checked());
-            choice.set(Choice {
-                roll_out: on,
-                ..(*choice).clone()
-            });
+            redraw.force_update();
         })
     };
     let use_playhead = {
         let choice = choice.clone();
+        let redraw = redraw.clone();
         let at = props.playhead;
         Callback::from(move |_: MouseEvent| {
             if let Some(at) = at {
-                choice.set(Choice {
-                    at: Duration::from_secs(at.round() as u64).terms(),
-                    ..(*choice).clone()
-                });
+                choice.borrow_mut().at = Duration::from_secs(at.round() as u64).terms();
+                redraw.force_update();
             }
         })
     };
@@ -208,7 +208,7 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
                 a.fraction = 0.0;
                 a.generation
             };
-            let exercise = match read(&choice, &record) {
+            let exercise = match read(&choice.borrow(), &record) {
                 Ok(ex) => ex,
                 Err(message) => {
                     attempt.borrow_mut().error = Some(message);
@@ -287,7 +287,8 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
         (Some(ex), Some(report)) => compare(record, &props.record.report, ex, report),
         _ => Html::default(),
     };
-    let replaced = read(&choice, record)
+    let c = choice.borrow();
+    let replaced = read(&c, record)
         .ok()
         .map(|ex| {
             let names: Vec<String> = exercise::replaced(record, ex.at)
@@ -301,7 +302,6 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
             }
         })
         .unwrap_or_default();
-    let c = &*choice;
     let restart = exercise::recorded_restart(record);
     let value_field = match c.kind {
         "rolling_restart" => Html::default(),
