@@ -602,13 +602,23 @@ test('config review: the outage\'s settings fail naming the pool total; a bad fi
   await closeClean(p);
 });
 
-test('replay playback: jump to the detection, read what responders saw, play and pause, show all', TEST_TIMEOUT, async () => {
+test('replay playback: play, pause at the detection, read what responders saw, jump, show all', TEST_TIMEOUT, async () => {
   const p = await freshWith('outage-replay');
   const { page } = p;
   const pointsOf = async () => (await page.getAttribute('figure[data-chart="pool"] path[data-series="pending"]', 'd')).split(/[ML]/).length;
   const whole = await pointsOf();
 
-  await page.click('[data-action="goto-moment"][data-at="430"]');
+  // Played from the start with "stop at moments" (on by default), playback pauses at each
+  // annotation: the deploy at 3m, then the detection at 7m10s.
+  assert.ok(await page.isChecked('input[name="stop-at-moments"]'));
+  await page.selectOption('select[name="speed"]', '300');
+  const pausedAt = async (t) => {
+    await page.waitForSelector(`[data-testid="playback"][data-playhead="${t}"] [data-action="play"]`, { timeout: 10_000 });
+  };
+  await page.click('[data-action="play"]');
+  await pausedAt(180);
+  await page.click('[data-action="play"]');
+  await pausedAt(430);
   await page.waitForSelector('[data-testid="responders"]');
   const heading = await page.textContent('[data-testid="responders"] h2');
   assert.match(heading, /14:00/, `responders see the moment of detection: ${heading}`);
@@ -625,12 +635,18 @@ test('replay playback: jump to the detection, read what responders saw, play and
   assert.equal(await page.locator('figure[data-chart="pool"] [data-mark="moment"]').count(), 2,
     'only the moments up to the playhead are shown (deploy, detection)');
 
+  // Without stops, playback runs on until paused.
+  await page.uncheck('input[name="stop-at-moments"]');
+  await page.selectOption('select[name="speed"]', '60');
   const before = Number(await page.getAttribute('[data-testid="playback"]', 'data-playhead'));
   await page.click('[data-action="play"]');
   await page.waitForTimeout(600);
   await page.click('[data-action="pause"]');
   const after = Number(await page.getAttribute('[data-testid="playback"]', 'data-playhead'));
   assert.ok(after > before, `playing moves the playhead (${before} -> ${after})`);
+  // Jump straight to the fix.
+  await page.click('[data-action="goto-moment"][data-at="1320"]');
+  assert.equal(await page.getAttribute('[data-testid="playback"]', 'data-playhead'), '1320');
 
   await page.click('[data-action="playback-off"]');
   assert.equal(await page.locator('[data-mark="playhead"]').count(), 0);

@@ -36,22 +36,40 @@ pub fn Playback(props: &PlaybackProps) -> Html {
     let duration = props.duration_s.max(0.0);
     let step = props.bucket_s.max(1.0).max(duration / 200.0);
 
-    // While playing, the playhead moves `speed` simulated seconds per second, and stops at the end.
+    // While playing, the playhead moves `speed` simulated seconds per second, and stops at the
+    // end, or (with "stop at moments") at the next moment of the timeline, where a trainer
+    // asks "what do you look at next?".
+    let stop_at_moments = use_state(|| true);
     {
         let playhead = props.playhead.clone();
         let playing_handle = playing.clone();
+        let stops: Vec<f64> = if *stop_at_moments {
+            props
+                .scenario
+                .timeline
+                .moments
+                .iter()
+                .map(|m| m.at.as_secs_f64())
+                .collect()
+        } else {
+            Vec::new()
+        };
         use_effect_with(
-            (*playing, *speed, duration),
-            move |&(on, speed, duration)| {
+            (*playing, *speed, duration, stops),
+            move |(on, speed, duration, stops)| {
+                let (on, speed, duration, stops) = (*on, *speed, *duration, stops.clone());
                 let mut timer = None;
                 if on && let Some(window) = web_sys::window() {
                     let at = std::rc::Rc::new(std::cell::Cell::new((*playhead).unwrap_or(0.0)));
                     let tick = Closure::<dyn FnMut()>::new(move || {
-                        let next =
-                            (at.get() + f64::from(speed) * f64::from(TICK_MS) / 1e3).min(duration);
+                        let now = at.get();
+                        let ahead =
+                            (now + f64::from(speed) * f64::from(TICK_MS) / 1e3).min(duration);
+                        let stop = stops.iter().copied().find(|&m| m > now && m <= ahead);
+                        let next = stop.unwrap_or(ahead);
                         at.set(next);
                         playhead.set(Some(next));
-                        if next >= duration {
+                        if stop.is_some() || next >= duration {
                             playing_handle.set(false);
                         }
                     });
@@ -111,6 +129,15 @@ pub fn Playback(props: &PlaybackProps) -> Html {
             }
         })
     };
+    let on_stops = {
+        let stop_at_moments = stop_at_moments.clone();
+        Callback::from(move |e: Event| {
+            stop_at_moments.set(
+                e.target_dyn_into::<web_sys::HtmlInputElement>()
+                    .is_some_and(|i| i.checked()),
+            );
+        })
+    };
     let on_speed = {
         let speed = speed.clone();
         Callback::from(move |e: Event| {
@@ -156,6 +183,8 @@ pub fn Playback(props: &PlaybackProps) -> Html {
             </label>
             if at.is_some() { <button type="button" data-action="playback-off" onclick={whole}>{"Show the whole run"}</button> }
             if !props.scenario.timeline.moments.is_empty() {
+                <label><input type="checkbox" name="stop-at-moments" checked={*stop_at_moments} onchange={on_stops} />
+                    {" stop at moments"}</label>
                 <div class="moments">{"Jump to: "}{ for moments }</div>
             }
         </section>
