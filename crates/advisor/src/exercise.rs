@@ -81,24 +81,20 @@ impl Exercise {
         let mut s = record.clone();
         s.name = format!("{} (exercise: {})", record.name, self.describe());
         s.faults.retain(|f| !replaced_by(f, self.at));
-        let rolling_restart = self.roll_out.then(|| self.restart.clone());
+        let reconfigure = |pool: PoolPatch| Fault::Reconfigure {
+            at: self.at,
+            pool,
+            rolling_restart: self.roll_out.then(|| self.restart.clone()),
+        };
         s.faults.push(match &self.change {
-            Change::PoolSize { max_size } => Fault::Reconfigure {
-                at: self.at,
-                pool: PoolPatch {
-                    max_size: Some(*max_size),
-                    ..PoolPatch::default()
-                },
-                rolling_restart,
-            },
-            Change::ConnectionTimeout { timeout } => Fault::Reconfigure {
-                at: self.at,
-                pool: PoolPatch {
-                    connection_timeout: Some(*timeout),
-                    ..PoolPatch::default()
-                },
-                rolling_restart,
-            },
+            Change::PoolSize { max_size } => reconfigure(PoolPatch {
+                max_size: Some(*max_size),
+                ..PoolPatch::default()
+            }),
+            Change::ConnectionTimeout { timeout } => reconfigure(PoolPatch {
+                connection_timeout: Some(*timeout),
+                ..PoolPatch::default()
+            }),
             Change::Instances { instances } => Fault::Scale {
                 at: self.at,
                 instances: *instances,

@@ -293,22 +293,28 @@ pub fn Responders(props: &RespondersProps) -> Html {
         },
         "FATAL: sorry, too many clients already".to_owned(),
     );
-    log(
-        &|k| at(&series.failed_outage, k),
-        "ERROR HikariPool-1 - Exception during pool initialization: Connection refused".to_owned(),
-    );
-    log(
-        &|k| at(&series.failed_statement_timeout, k),
-        "ERROR: canceling statement due to statement timeout".to_owned(),
-    );
-    log(
-        &|k| at(&series.leak_reports, k),
-        "WARN  ProxyLeakTask - Connection leak detection triggered for org.postgresql.jdbc.PgConnection, stack trace follows: java.lang.Exception: Apparent connection leak detected".to_owned(),
-    );
-    log(
-        &|k| at(&series.failed_client_timeout, k),
-        "WARN  http - client gave up waiting".to_owned(),
-    );
+    // Messages printed once per counted event.
+    let plain: [(&[u32], &str); 4] = [
+        (
+            &series.failed_outage,
+            "ERROR HikariPool-1 - Exception during pool initialization: Connection refused",
+        ),
+        (
+            &series.failed_statement_timeout,
+            "ERROR: canceling statement due to statement timeout",
+        ),
+        (
+            &series.leak_reports,
+            "WARN  ProxyLeakTask - Connection leak detection triggered for org.postgresql.jdbc.PgConnection, stack trace follows: java.lang.Exception: Apparent connection leak detected",
+        ),
+        (
+            &series.failed_client_timeout,
+            "WARN  http - client gave up waiting",
+        ),
+    ];
+    for (column, text) in plain {
+        log(&|k| at(column, k), text.to_owned());
+    }
     lines.sort_by_key(|(k, _)| *k);
     let logs: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
     let window = clock(LOG_WINDOW_S);
