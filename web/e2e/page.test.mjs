@@ -699,7 +699,7 @@ test('exercise: a wrong fix does not end the outage, cutting the pools earlier r
   await run();
   assert.equal(await page.getAttribute('[data-testid="exercise-verdict"]', 'data-outcome'), 'not-recovered');
   assert.equal(await cell('recovered', 'exercise'), 'not by the end of the run');
-  assert.match(await cell('recovered', 'record'), /^14:1\d:\d\d \(2[2-4]m/, 'the record recovers after its fix at 22m');
+  assert.match(await cell('recovered', 'record'), /^14:1\d:\d\d UTC \(\+2[2-4]m/, 'the record recovers after its fix at 22m');
 
   // Pools of 40 rolled out at 12m, as the postmortem did at 22m: ten minutes sooner.
   await page.selectOption(`${ex} [name="exercise-change"]`, 'pool_size');

@@ -73,6 +73,20 @@ pub enum MomentKind {
     Note,
 }
 
+impl MomentKind {
+    /// The name as the file writes it: `detection`, `fix`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MomentKind::Detection => "detection",
+            MomentKind::Action => "action",
+            MomentKind::Escalation => "escalation",
+            MomentKind::Fix => "fix",
+            MomentKind::Resolution => "resolution",
+            MomentKind::Note => "note",
+        }
+    }
+}
+
 impl Default for Scenario {
     fn default() -> Scenario {
         Scenario {

@@ -7,10 +7,10 @@ use std::rc::Rc;
 
 use poolsim_advisor::exercise::{Outcome, describe_operation, outcome};
 use poolsim_engine::Report;
-use poolsim_scenario::{Config, Fault, MomentKind, Scenario};
+use poolsim_scenario::{Config, Fault, Scenario};
 use yew::prelude::*;
 
-use crate::chart::{clock, number, wall};
+use crate::chart::{clock, number, wall, when};
 use crate::charts::clock_start;
 use crate::summary::percent;
 
@@ -49,13 +49,6 @@ pub struct AfterAction {
     pub fixed_s: Option<f64>,
 }
 
-fn kind_name(kind: MomentKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl AfterAction {
     pub fn of(config: &Config, report: &Report) -> AfterAction {
         let scenario: &Scenario = &config.scenario;
@@ -82,7 +75,7 @@ impl AfterAction {
             .iter()
             .map(|m| Entry {
                 at_s: m.at.as_secs_f64(),
-                kind: kind_name(m.kind),
+                kind: m.kind.as_str().to_owned(),
                 label: m.label.clone(),
                 detail: m.detail.clone(),
             })
@@ -232,12 +225,9 @@ impl AfterAction {
         }
     }
 
-    /// "14:00:00 (+7m10s)" on a replay's clock, "7m10s" without one.
+    /// "14:00:00 UTC (+7m10s)" on a replay's clock, "7m10s" without one.
     pub fn at(&self, s: f64) -> String {
-        match self.start {
-            Some(t) => format!("{} (+{})", wall(t, s, true), clock(s)),
-            None => clock(s),
-        }
+        when(self.start, s, true)
     }
 }
 
@@ -296,7 +286,10 @@ pub fn AfterActionReport(props: &AfterActionProps) -> Html {
                 return;
             };
             let result = crate::export::download(
-                &format!("{}-after-action.html", file_stem(&title)),
+                &format!(
+                    "{}-after-action.html",
+                    crate::export::file_stem(&title, "poolsim")
+                ),
                 "text/html",
                 &standalone(&title, &page_css(), &el.outer_html()),
             );
@@ -419,21 +412,6 @@ pub fn AfterActionReport(props: &AfterActionProps) -> Html {
     }
 }
 
-/// A name safe for a file: lowercase words joined by dashes.
-fn file_stem(title: &str) -> String {
-    let words: Vec<String> = title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(8)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    if words.is_empty() {
-        "poolsim".to_owned()
-    } else {
-        words.join("-")
-    }
-}
-
 /// The rules of the page's stylesheets as loaded (same origin, so readable).
 fn page_css() -> String {
     use wasm_bindgen::JsCast;
@@ -535,15 +513,10 @@ mod tests {
     }
 
     #[test]
-    fn dates_and_file_names() {
+    fn dates_and_the_standalone_document() {
         assert_eq!(civil_date(0), "1970-01-01");
         assert_eq!(civil_date(19_574), "2023-08-05");
         assert_eq!(civil_date(-1), "1969-12-31");
-        assert_eq!(
-            file_stem("outage replay: 2023-08-05, pools"),
-            "outage-replay-2023-08-05-pools"
-        );
-        assert_eq!(file_stem("!!!"), "poolsim");
         assert!(
             standalone("a <b>", "", "<p>x</p>")
                 .contains("<title>After-action report: a &lt;b&gt;</title>")

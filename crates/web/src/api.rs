@@ -128,8 +128,14 @@ fn answer(message: FromWorker) {
         }
         return;
     }
-    let id = match &message {
-        FromWorker::Done { id, .. } | FromWorker::Failed { id, .. } => *id,
+    // The run's id and what it gave: the report (and engine time), or why it failed.
+    let (id, result) = match message {
+        FromWorker::Done {
+            id,
+            report,
+            engine_ms,
+        } => (id, Ok((report, engine_ms))),
+        FromWorker::Failed { id, message, .. } => (id, Err(message)),
         FromWorker::Ready
         | FromWorker::Progress { .. }
         | FromWorker::Reviewed { .. }
@@ -139,10 +145,8 @@ fn answer(message: FromWorker) {
     else {
         return;
     };
-    let outcome = match message {
-        FromWorker::Done {
-            report, engine_ms, ..
-        } => {
+    let outcome = match result {
+        Ok((report, engine_ms)) => {
             let json = if bench {
                 serde_json::json!({
                     "digest": report.summary.digest,
@@ -155,11 +159,7 @@ fn answer(message: FromWorker) {
             };
             js_sys::JSON::parse(&json).map_err(|_| error("cannot read the summary"))
         }
-        FromWorker::Failed { message, .. } => Err(error(&message)),
-        FromWorker::Ready
-        | FromWorker::Progress { .. }
-        | FromWorker::Reviewed { .. }
-        | FromWorker::Crashed { .. } => return,
+        Err(message) => Err(error(&message)),
     };
     let _ = match outcome {
         Ok(summary) => resolve.call1(&JsValue::NULL, &summary),

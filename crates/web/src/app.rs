@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use poolsim_scenario::Scenario;
+use poolsim_scenario::{Config, Scenario};
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -184,17 +184,24 @@ pub fn App() -> Html {
 
     let view = use_state(|| View::Simulate);
     let playhead = use_state(|| None::<f64>);
+    // A new run (an edit, a preset, an exercise) is shown whole, not cut at an old playhead.
+    {
+        let playhead = playhead.clone();
+        use_effect_with(page.running.as_ref().map(|r| r.id), move |id| {
+            if id.is_some() {
+                playhead.set(None);
+            }
+        });
+    }
     // An exercise shown on the charts: the record pinned, the exercise as the scenario.
     let open_exercise = {
         let dispatcher = page.dispatcher();
-        let playhead = playhead.clone();
         Callback::from(move |scenario: serde_json::Value| {
             dispatcher.dispatch(Action::Pin);
             dispatcher.dispatch(Action::Replace {
                 scenario,
                 origin: Origin::User,
             });
-            playhead.set(None);
         })
     };
 
@@ -240,7 +247,7 @@ pub fn App() -> Html {
                         }
                         if let Some((run, config)) = page.shown_run().filter(|_| page.running.is_none()) {
                             <Playback duration_s={run.duration_s} bucket_s={run.series.bucket_s}
-                                      scenario={Rc::new(config.scenario.clone())} playhead={playhead.clone()} />
+                                      config={config.clone()} playhead={playhead.clone()} />
                             if let (Some(at), Some(f)) = (*playhead, page.finished.as_ref()) {
                                 <Responders report={f.report.clone()} config={f.config.clone()} {at} />
                             }
@@ -317,20 +324,16 @@ fn timeline(scenario: &Scenario) -> Html {
         return Html::default();
     }
     let start = charts::clock_start(scenario);
-    let when = |at: f64| match start {
-        Some(s) => format!("{} UTC (+{})", crate::chart::wall(s, at, false), clock(at)),
-        None => clock(at),
-    };
     html! {
         <section class="timeline" data-testid="timeline" aria-label="Timeline">
             <h2>{"Timeline"}</h2>
             <ol>
                 { for moments.iter().map(|m| {
-                    let kind = serde_json::to_value(m.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                    let kind = m.kind.as_str();
                     html! {
-                        <li data-moment={kind.clone()}>
-                            <span class="when">{when(m.at.as_secs_f64())}</span>
-                            <span class={classes!("kind", kind.clone())}>{kind}</span>
+                        <li data-moment={kind}>
+                            <span class="when">{crate::chart::when(start, m.at.as_secs_f64(), false)}</span>
+                            <span class={classes!("kind", kind)}>{kind}</span>
                             <strong>{m.label.clone()}</strong>
                             if !m.detail.is_empty() { <p>{m.detail.clone()}</p> }
                         </li>
@@ -440,7 +443,7 @@ fn figure(page: &Page, id: ChartId, playhead: Option<f64>) -> Html {
     };
     let baseline = page.baseline.as_ref().map(|b| b.run.clone());
     html! {
-        <Figure {id} {run} {baseline} limits={Limits::of(&config)} scenario={Rc::new(config.scenario.clone())} {playhead} />
+        <Figure {id} {run} {baseline} limits={Limits::of(&config)} {config} {playhead} />
     }
 }
 
@@ -450,7 +453,8 @@ struct FigureProps {
     run: Run,
     baseline: Option<Run>,
     limits: Limits,
-    scenario: Rc<Scenario>,
+    /// The run's configuration (its scenario's faults and timeline mark the charts).
+    config: Rc<Config>,
     /// Playback's time: the chart shows the run up to it.
     playhead: Option<f64>,
 }
@@ -471,14 +475,19 @@ fn Figure(props: &FigureProps) -> Html {
         props.limits,
         instance_now,
     );
-    let x = charts::x_axis(id, &props.run, props.baseline.as_ref(), &props.scenario);
+    let x = charts::x_axis(
+        id,
+        &props.run,
+        props.baseline.as_ref(),
+        &props.config.scenario,
+    );
     let mut spans = if id == ChartId::Distribution {
         Vec::new()
     } else {
-        charts::spans(&props.scenario, &props.run)
+        charts::spans(&props.config.scenario, &props.run)
     };
     if let Some(at) = props.playhead.filter(|_| id != ChartId::Distribution) {
-        let label = match charts::clock_start(&props.scenario) {
+        let label = match charts::clock_start(&props.config.scenario) {
             Some(start) => crate::chart::wall(start, at, true),
             None => clock(at),
         };
@@ -486,23 +495,8 @@ fn Figure(props: &FigureProps) -> Html {
     }
     let (panels, spans) = (Rc::new(panels), Rc::new(spans));
     let file = |ext: &str| {
-        let name: String = props
-            .scenario
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        format!(
-            "poolsim-{}-{}.{ext}",
-            if name.is_empty() { "run".into() } else { name },
-            id.as_str()
-        )
+        let name = export::file_stem(&props.config.scenario.name, "run");
+        format!("poolsim-{name}-{}.{ext}", id.as_str())
     };
     let save_svg = {
         let svg = svg.clone();

@@ -500,10 +500,7 @@ impl XScale {
 
     fn label(&self, v: f64) -> String {
         match self.axis {
-            XAxis::Time { start: None, .. } => clock(v),
-            XAxis::Time { start: Some(s), .. } => {
-                format!("{} UTC (+{})", wall(s, v, true), clock(v))
-            }
+            XAxis::Time { start, .. } => when(start, v, true),
             XAxis::LogMs { .. } => format!("{} ms", number(v)),
             XAxis::Linear { unit, .. } => format!("{unit} {}", number(v.round())),
         }
@@ -670,6 +667,15 @@ fn thousands(n: i64) -> String {
         out.push(c);
     }
     if n < 0 { format!("-{out}") } else { out }
+}
+
+/// A time in a run: `14:00:00 UTC (+7m10s)` on a replay's clock (`start`, Unix seconds;
+/// `14:00 UTC (+7m10s)` without `seconds`), `7m10s` without one.
+pub fn when(start: Option<i64>, offset_s: f64, seconds: bool) -> String {
+    match start {
+        Some(s) => format!("{} UTC (+{})", wall(s, offset_s, seconds), clock(offset_s)),
+        None => clock(offset_s),
+    }
 }
 
 /// The UTC time of day `offset_s` after `start` (Unix seconds): `14:05` or `14:05:30`.

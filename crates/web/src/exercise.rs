@@ -11,7 +11,7 @@ use poolsim_scenario::{Duration, MomentKind, Scenario};
 use serde_json::Value;
 use yew::prelude::*;
 
-use crate::chart::{clock, number, wall};
+use crate::chart::{clock, number, when};
 use crate::charts::clock_start;
 use crate::client::Client;
 use crate::controls::event_value;
@@ -355,14 +355,6 @@ pub fn ExercisePanel(props: &ExerciseProps) -> Html {
     }
 }
 
-/// "14:05:00 (12m)" on a replay's clock, "12m" without one.
-fn when(start: Option<i64>, s: f64) -> String {
-    match start {
-        Some(start) => format!("{} ({})", wall(start, s, true), clock(s)),
-        None => clock(s),
-    }
-}
-
 fn compare(scenario: &Scenario, recorded: &Report, ex: &Exercise, report: &Report) -> Html {
     let from = ex.at.as_secs_f64();
     let (rec, mine) = (
@@ -384,10 +376,13 @@ fn compare(scenario: &Scenario, recorded: &Report, ex: &Exercise, report: &Repor
             percent(o.failed_share_after())
         )
     };
-    let onset = |o: &Outcome| o.onset_s.map_or("none".to_owned(), |s| when(start, s));
+    let onset = |o: &Outcome| {
+        o.onset_s
+            .map_or("none".to_owned(), |s| when(start, s, true))
+    };
     let recovered = |o: &Outcome| match (o.onset_s, o.recovered_s) {
         (None, _) => "no failures".to_owned(),
-        (Some(_), Some(s)) => when(start, s),
+        (Some(_), Some(s)) => when(start, s, true),
         (Some(_), None) => "not by the end of the run".to_owned(),
     };
     let ttr = |o: &Outcome| o.time_to_recovery_s().map_or("—".to_owned(), clock);
@@ -410,7 +405,7 @@ fn compare(scenario: &Scenario, recorded: &Report, ex: &Exercise, report: &Repor
                     <th scope="col">{"your run"}</th></tr></thead>
                 <tbody>
                     { row("failed", "requests failed".to_owned(), &failed) }
-                    { row("failed-after", format!("failed from {} on", when(start, from)), &after) }
+                    { row("failed-after", format!("failed from {} on", when(start, from, true)), &after) }
                     { row("onset", "failures started".to_owned(), &onset) }
                     { row("recovered", "failures stopped".to_owned(), &recovered) }
                     { row("time-to-recovery", "time to recovery".to_owned(), &ttr) }

@@ -13,6 +13,22 @@ fn js_error(e: JsValue) -> String {
         .unwrap_or_else(|| "unknown error".into())
 }
 
+/// A name safe for a file: the title's first words, lowercase, joined by dashes
+/// (`fallback` when it has none).
+pub fn file_stem(title: &str, fallback: &str) -> String {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if words.is_empty() {
+        fallback.to_owned()
+    } else {
+        words.join("-")
+    }
+}
+
 /// Offers `content` as a file download.
 pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&JsValue::from_str(content));
@@ -130,4 +146,18 @@ pub fn copy(text: &str, done: impl FnOnce(Result<(), String>) + 'static) {
         let result = wasm_bindgen_futures::JsFuture::from(promise).await;
         done(result.map(|_| ()).map_err(js_error));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_stem;
+
+    #[test]
+    fn file_names_are_the_first_words() {
+        assert_eq!(
+            file_stem("outage replay: 2023-08-05, pools", "x"),
+            "outage-replay-2023-08-05-pools"
+        );
+        assert_eq!(file_stem("!!!", "poolsim"), "poolsim");
+    }
 }

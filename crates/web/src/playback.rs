@@ -5,13 +5,14 @@
 use std::rc::Rc;
 
 use poolsim_engine::Report;
-use poolsim_scenario::{Config, Scenario};
+use poolsim_scenario::Config;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use yew::prelude::*;
 
-use crate::chart::{clock, number, wall};
+use crate::chart::{clock, number, wall, when};
 use crate::charts::clock_start;
+use crate::summary::percent;
 
 /// Simulated seconds per second of playback the speed menu offers.
 const SPEEDS: [u32; 5] = [10, 30, 60, 120, 300];
@@ -24,7 +25,7 @@ const TICK_MS: i32 = 100;
 pub struct PlaybackProps {
     pub duration_s: f64,
     pub bucket_s: f64,
-    pub scenario: Rc<Scenario>,
+    pub config: Rc<Config>,
     /// `None`: the whole run is shown.
     pub playhead: UseStateHandle<Option<f64>>,
 }
@@ -45,6 +46,7 @@ pub fn Playback(props: &PlaybackProps) -> Html {
         let playing_handle = playing.clone();
         let stops: Vec<f64> = if *stop_at_moments {
             props
+                .config
                 .scenario
                 .timeline
                 .moments
@@ -146,12 +148,8 @@ pub fn Playback(props: &PlaybackProps) -> Html {
             }
         })
     };
-    let start = clock_start(&props.scenario);
-    let when = |t: f64| match start {
-        Some(s) => format!("{} UTC (+{})", wall(s, t, true), clock(t)),
-        None => clock(t),
-    };
-    let moments = props.scenario.timeline.moments.iter().map(|m| {
+    let start = clock_start(&props.config.scenario);
+    let moments = props.config.scenario.timeline.moments.iter().map(|m| {
         let t = m.at.as_secs_f64();
         let go = set(Some(t));
         let playing = playing.clone();
@@ -173,7 +171,7 @@ pub fn Playback(props: &PlaybackProps) -> Html {
             <input type="range" name="playhead" aria-label="Playhead" min="0" max={format!("{duration}")}
                    step={format!("{}", props.bucket_s.max(0.001))} value={format!("{}", at.unwrap_or(duration))}
                    oninput={scrub} />
-            <span class="when">{ at.map_or_else(|| "whole run".to_owned(), when) }</span>
+            <span class="when">{ at.map_or_else(|| "whole run".to_owned(), |t| when(start, t, true)) }</span>
             <label>{"speed "}
                 <select name="speed" onchange={on_speed}>
                     { for SPEEDS.iter().map(|s| html! {
@@ -182,7 +180,7 @@ pub fn Playback(props: &PlaybackProps) -> Html {
                 </select>
             </label>
             if at.is_some() { <button type="button" data-action="playback-off" onclick={whole}>{"Show the whole run"}</button> }
-            if !props.scenario.timeline.moments.is_empty() {
+            if !props.config.scenario.timeline.moments.is_empty() {
                 <label><input type="checkbox" name="stop-at-moments" checked={*stop_at_moments} onchange={on_stops} />
                     {" stop at moments"}</label>
                 <div class="moments">{"Jump to: "}{ for moments }</div>
@@ -237,21 +235,14 @@ pub fn Responders(props: &RespondersProps) -> Html {
                 c.db.usable_connections()
             ),
         ),
-        ("db CPU", format!("{:.0}%", mean(&series.db_cpu) * 100.0)),
+        ("db CPU", percent(mean(&series.db_cpu))),
         (
             "network round trip",
             format!("{} ms", number(c.db.network_rtt_us as f64 / 1e3)),
         ),
         (
             "HTTP failures",
-            format!(
-                "{:.1}%",
-                if finished > 0 {
-                    f64::from(failed) * 100.0 / f64::from(finished)
-                } else {
-                    0.0
-                }
-            ),
+            percent(f64::from(failed) / f64::from(finished.max(1))),
         ),
     ];
     let start = clock_start(&c.scenario);

@@ -48,6 +48,8 @@ struct Sweep {
     sizes: Vec<u32>,
     /// Points whose run stopped (an overload, the event budget): `(size, seed)` → why.
     failures: BTreeMap<(u32, u32), String>,
+    /// Each size judged once, when its last seed is back (or a run of it stopped).
+    rows: BTreeMap<u32, Row>,
     /// What the sweep was started with: results are judged against these, not against
     /// whatever the controls hold now.
     config: Option<Rc<Config>>,
@@ -71,10 +73,47 @@ impl Sweep {
         self.results.len() + self.failures.len()
     }
 
-    fn note_finished(&mut self) {
+    /// A point is back: its summary, or why its run stopped.
+    fn record(&mut self, (size, seed): (u32, u32), outcome: Result<Summary, String>) {
+        match outcome {
+            Ok(summary) => {
+                self.results.insert((size, seed), summary);
+            }
+            Err(why) => {
+                self.failures.insert((size, seed), why);
+            }
+        }
+        if let Some(row) = self.judge(size) {
+            self.rows.insert(size, row);
+        }
         if self.finished() == self.total() && self.done_ms.is_none() {
             self.done_ms = Some(crate::now_ms());
         }
+    }
+
+    /// Judges `size` as `poolsim advise` does, once every seed is back or one run stopped.
+    fn judge(&self, size: u32) -> Option<Row> {
+        let (refs, _) = self.refs.as_ref()?;
+        let fits = size <= refs.fleet_limit;
+        let seeds = self.seeds.max(1);
+        if let Some(why) = (0..seeds).find_map(|k| self.failures.get(&(size, k))) {
+            // A stopped run fails its size (an overload below the offered load, say).
+            return Some(Row {
+                max_size: size,
+                wait_p99_ms: f64::NAN,
+                latency_p99_ms: f64::NAN,
+                failed_ratio: f64::NAN,
+                pool_utilization: f64::NAN,
+                db_peak_connections: 0,
+                fits_database: fits,
+                passes: false,
+                missed: vec![format!("the run stopped: {why}")],
+            });
+        }
+        let runs: Vec<Summary> = (0..seeds)
+            .map(|k| self.results.get(&(size, k)).cloned())
+            .collect::<Option<_>>()?;
+        Some(poolsim_advisor::evidence(size, &runs, &self.slos, fits))
     }
 }
 
@@ -121,36 +160,11 @@ pub struct Evidence {
     pub offered_per_instance: f64,
 }
 
-/// Judges the finished sizes (those with every seed back) as `poolsim advise` does, against
-/// the scenario, objectives and surge the sweep was started with.
+/// The finished sizes, judged against the scenario, objectives and surge the sweep was
+/// started with, in size order.
 fn evidence(sweep: &Sweep) -> Option<Evidence> {
     let (refs, usl_peak) = sweep.refs?;
-    let (slos, seeds) = (&sweep.slos, sweep.seeds.max(1));
-    let rows: Vec<Row> = sweep
-        .sizes
-        .iter()
-        .filter_map(|&size| {
-            let fits = size <= refs.fleet_limit;
-            if let Some(why) = (0..seeds).find_map(|k| sweep.failures.get(&(size, k))) {
-                // A stopped run fails its size (an overload below the offered load, say).
-                return Some(Row {
-                    max_size: size,
-                    wait_p99_ms: f64::NAN,
-                    latency_p99_ms: f64::NAN,
-                    failed_ratio: f64::NAN,
-                    pool_utilization: f64::NAN,
-                    db_peak_connections: 0,
-                    fits_database: fits,
-                    passes: false,
-                    missed: vec![format!("the run stopped: {why}")],
-                });
-            }
-            let runs: Vec<Summary> = (0..seeds)
-                .map(|k| sweep.results.get(&(size, k)).cloned())
-                .collect::<Option<_>>()?;
-            Some(poolsim_advisor::evidence(size, &runs, slos, fits))
-        })
-        .collect();
+    let rows: Vec<Row> = sweep.rows.values().cloned().collect();
     let recommended = poolsim_advisor::recommended(&rows);
     Some(Evidence {
         rows,
@@ -273,13 +287,11 @@ pub fn Sizing(props: &SizingProps) -> Html {
                     match message {
                         FromWorker::Done { id, report, .. } => {
                             let Some(&key) = s.jobs.get(&id) else { return };
-                            s.results.insert(key, report.summary);
-                            s.note_finished();
+                            s.record(key, Ok(report.summary));
                         }
                         FromWorker::Failed { id, message, .. } => {
                             let Some(&key) = s.jobs.get(&id) else { return };
-                            s.failures.insert(key, message);
-                            s.note_finished();
+                            s.record(key, Err(message));
                         }
                         FromWorker::Crashed { message } => s.error = Some(message),
                         _ => return,
@@ -326,6 +338,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
                 jobs,
                 results: BTreeMap::new(),
                 failures: BTreeMap::new(),
+                rows: BTreeMap::new(),
                 config: Some(config.clone()),
                 slos,
                 surge,

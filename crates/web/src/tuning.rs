@@ -1,6 +1,6 @@
 //! Alert tuning, for training: the scenario's alert rules evaluated on the incident (this
 //! scenario) and on a healthy baseline (the baseline preset with the same rules), side by
-//! side: when each fires, how long after the first failures (time to detect), and whether
+//! side: when each fires, how long after failures began (time to detect), and whether
 //! it would have paged on a healthy day (a false alarm).
 
 use std::cell::RefCell;
@@ -25,14 +25,6 @@ struct Runs {
     incident: Option<Rc<Report>>,
     baseline: Option<Rc<Report>>,
     error: Option<String>,
-}
-
-/// Seconds from the start to the first bucket with a failed request.
-fn first_failure_s(report: &Report) -> Option<f64> {
-    let s = &report.series;
-    (0..s.len())
-        .find(|&i| s.failed(i) > 0)
-        .map(|i| i as f64 * s.bucket_s)
 }
 
 #[component]
@@ -79,7 +71,8 @@ pub fn AlertTuning(props: &TuningProps) -> Html {
                 }
             };
             // The healthy day: the baseline preset, watched by the same rules.
-            let mut healthy = crate::presets::PRESETS[0].scenario();
+            let mut healthy = crate::presets::Preset::by_id("baseline")
+                .map_or_else(crate::presets::default_scenario, |p| p.scenario());
             if let Ok(rules) = serde_json::to_value(&config.scenario.alerts) {
                 crate::path::set(&mut healthy, "alerts", Some(rules));
             }
@@ -110,11 +103,17 @@ pub fn AlertTuning(props: &TuningProps) -> Html {
     };
     let table = match (&r.incident, &r.baseline) {
         (Some(incident), Some(baseline)) => {
-            let trouble = first_failure_s(incident);
+            // When failures began, as the exercise and the after-action report count it.
+            let trouble = poolsim_advisor::exercise::outcome(
+                &incident.series,
+                incident.summary.duration_s,
+                0.0,
+            )
+            .onset_s;
             let rows = incident.summary.alerts.iter().map(|a| {
                 let on_baseline = baseline.summary.alerts.iter().find(|b| b.name == a.name).and_then(|b| b.fired_at_s);
                 let detect = match (a.fired_at_s, trouble) {
-                    (Some(f), Some(t)) if f >= t => format!("fired at {} ({} after the first failures)", clock(f), clock(f - t)),
+                    (Some(f), Some(t)) if f >= t => format!("fired at {} ({} after failures began)", clock(f), clock(f - t)),
                     (Some(f), _) => format!("fired at {}", clock(f)),
                     (None, _) => "did not fire".to_owned(),
                 };
