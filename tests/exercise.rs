@@ -2,7 +2,7 @@
 //! moment, and from there the change decides the outcome, as the postmortem would predict.
 
 use poolsim_advisor::exercise::{Change, Exercise, Outcome, outcome, recorded_restart};
-use poolsim_engine::Report;
+use poolsim_engine::{Cause, Report};
 use poolsim_scenario::{Duration, Scenario};
 use poolsim_tests::{fixture, run};
 
@@ -53,10 +53,10 @@ fn an_exercise_is_the_record_until_its_moment_and_then_the_change_decides() {
     let k = (MOMENT_S as f64 / recorded.series.bucket_s) as usize;
     let s = (&recorded.series, &report.series);
     assert_eq!(s.0.succeeded[..k], s.1.succeeded[..k]);
-    assert_eq!(s.0.failed_db_refused[..k], s.1.failed_db_refused[..k]);
+    assert_eq!(s.0.failed[Cause::DbRefused][..k], s.1.failed[Cause::DbRefused][..k]);
     assert_eq!(s.0.pool_total.mean[..k], s.1.pool_total.mean[..k]);
     assert_eq!(s.0.db_cpu[..k], s.1.db_cpu[..k]);
-    assert_ne!(s.0.failed_db_refused[k..], s.1.failed_db_refused[k..]);
+    assert_ne!(s.0.failed[Cause::DbRefused][k..], s.1.failed[Cause::DbRefused][k..]);
     // Then it recovers ten minutes sooner and fails well under half as many requests.
     let sooner = rec.time_to_recovery_s().unwrap() - cut.time_to_recovery_s().unwrap();
     assert!(

@@ -6,6 +6,7 @@
 //! Found this way: a rolling restart overlapping a reconfigure's restart brought an instance
 //! "up" twice and let its pool exceed max_size (fixed: restarts nest).
 
+use poolsim_engine::Cause;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -163,7 +164,7 @@ proptest! {
         let f = &r.failures;
         prop_assert_eq!(
             r.failed,
-            f.pool_timeout + f.client_timeout + f.db_refused + f.statement_timeout + f.outage + f.unavailable
+            f[Cause::PoolTimeout] + f[Cause::ClientTimeout] + f[Cause::DbRefused] + f[Cause::StatementTimeout] + f[Cause::Outage] + f[Cause::Unavailable]
         );
         prop_assert!(s.db.peak_connections <= s.db.usable_connections, "db bound\n{}", text);
         let largest_pool = config.faults.iter().filter_map(|f| match f {

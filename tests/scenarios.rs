@@ -1,5 +1,6 @@
 //! The example scenarios: each loads, runs, and tells the story its description claims.
 
+use poolsim_engine::Cause;
 use poolsim_scenario::{MomentKind, Scenario};
 use poolsim_tests::{config, fixture, run};
 
@@ -72,7 +73,7 @@ fn the_outage_starves_the_last_instances_while_the_database_idles() {
     }
     let failed = s.requests.failed as f64 / s.requests.arrived as f64;
     assert!((0.2..0.35).contains(&failed), "failed share {failed}");
-    assert!(s.requests.failures.db_refused as f64 > 0.99 * s.requests.failed as f64);
+    assert!(s.requests.failures[Cause::DbRefused] as f64 > 0.99 * s.requests.failed as f64);
     // The signals responders looked at stay flat: database CPU low, network constant.
     assert!(
         s.db.cpu_utilization < 0.3,
@@ -109,7 +110,7 @@ fn the_fix_ends_the_outage() {
     // After the rollout (15m + 3 batches x 1m), nothing fails.
     let bucket = report.series.bucket_s;
     let from = (19.0 * 60.0 / bucket) as usize;
-    let failed_after: u32 = report.series.failed_db_refused[from..].iter().sum();
+    let failed_after: u32 = report.series.failed[Cause::DbRefused][from..].iter().sum();
     assert_eq!(failed_after, 0);
 }
 
@@ -297,7 +298,7 @@ fn the_outage_replay_reproduces_its_story() {
         .map(|i| i.failed)
         .sum();
     assert!(starved as f64 > 0.99 * s.requests.failed as f64);
-    assert!(s.requests.failures.db_refused as f64 > 0.99 * s.requests.failed as f64);
+    assert!(s.requests.failures[Cause::DbRefused] as f64 > 0.99 * s.requests.failed as f64);
     // The misleading signals stay flat: database CPU low through the incident (the network
     // round trip is a constant of the scenario: no fault changes it).
     let cpu = &series.db_cpu[window(8.0, 22.0)];
@@ -388,9 +389,9 @@ fn the_failover_replay_reproduces_its_story() {
     let (s, series) = (&report.summary, &report.series);
     assert_eq!(
         s.requests.failed,
-        s.requests.failures.outage + s.requests.failures.pool_timeout
+        s.requests.failures[Cause::Outage] + s.requests.failures[Cause::PoolTimeout]
     );
-    assert!(s.requests.failures.pool_timeout < 10);
+    assert!(s.requests.failures[Cause::PoolTimeout] < 10);
     let at = |i: usize| i as f64 * series.bucket_s;
     let failing: Vec<usize> = (0..series.len())
         .filter(|&i| series.failed(i) > 0)
@@ -462,8 +463,8 @@ fn the_leak_replay_reproduces_its_story() {
     assert!(s.pool.leaked >= 30);
     // Pool timeouts, and the requests waiting on an instance when it restarts.
     let f = &s.requests.failures;
-    assert_eq!(s.requests.failed, f.pool_timeout + f.unavailable);
-    assert!(f.pool_timeout as f64 > 0.95 * s.requests.failed as f64);
+    assert_eq!(s.requests.failed, f[Cause::PoolTimeout] + f[Cause::Unavailable]);
+    assert!(f[Cause::PoolTimeout] as f64 > 0.95 * s.requests.failed as f64);
     assert!(s.db.cpu_utilization < 0.2);
 
     let moment = |kind| moment_s(&c.scenario, kind);
@@ -500,7 +501,7 @@ fn the_slow_query_replay_reproduces_its_story() {
     let c = config(&fixture("slow-queries"));
     let report = run(&c);
     let (s, series) = (&report.summary, &report.series);
-    assert_eq!(s.requests.failed, s.requests.failures.pool_timeout);
+    assert_eq!(s.requests.failed, s.requests.failures[Cause::PoolTimeout]);
     let bucket = |t: f64| (t / series.bucket_s) as usize;
     let cpu = &series.db_cpu[bucket(200.0)..bucket(300.0)];
     assert!(

@@ -5,6 +5,7 @@
 //! *and* a relative bound. Runs are deterministic, so these tests cannot flake: a failure
 //! is a real disagreement with theory.
 
+use poolsim_engine::Cause;
 use poolsim_tests::{assert_close, config, run, run_seeds};
 
 /// One instance, a fixed pool of `c`, exponential queries, no timeouts, no contention.
@@ -61,18 +62,18 @@ fn fixed_connection_timeout_is_mmc_plus_d() {
 
     let timeout_share: Vec<f64> = runs
         .iter()
-        .map(|s| s.requests.failures.pool_timeout as f64 / s.requests.arrived as f64)
+        .map(|s| s.requests.failures[Cause::PoolTimeout] as f64 / s.requests.arrived as f64)
         .collect();
     assert_close("P(pool timeout)", &timeout_share, 1.0 / 6.0, 0.01);
     let served_wait: Vec<f64> = runs.iter().map(|s| s.pool_wait_ms.mean).collect();
     assert_close("mean wait of served, ms", &served_wait, 240.0, 0.01);
     for s in &runs {
         assert_eq!(
-            s.requests.failed, s.requests.failures.pool_timeout,
+            s.requests.failed, s.requests.failures[Cause::PoolTimeout],
             "{:?}",
             s.requests
         );
-        assert_eq!(s.pool.timeouts, s.requests.failures.pool_timeout);
+        assert_eq!(s.pool.timeouts, s.requests.failures[Cause::PoolTimeout]);
         assert!(
             s.pool_wait_ms.max <= 250.0,
             "a served request waited past the timeout"

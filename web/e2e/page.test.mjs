@@ -733,7 +733,7 @@ test('after-action report: timeline with the alerts, what failed and what fixed 
   assert.deepEqual(kinds, ['action', 'alert', 'detection', 'alert', 'note', 'note', 'escalation', 'fix', 'resolution']);
   const failed = await page.textContent(`${aar} [data-testid="aar-failed"]`);
   assert.match(failed, /failed \(1[45]\.\d%\)/, failed);
-  assert.match(failed, /refused by the database \(too many clients\)/, failed);
+  assert.match(failed, /too many clients: [^(]+ \([^)]+\): got no connection in time because the database refused new ones/, failed);
   assert.match(failed, /90% of failures were on 4 of 12 instances \(instance 9, 10, 11, 12\)/, failed);
   const fixed = await page.textContent(`${aar} [data-testid="aar-fixed"]`);
   assert.match(fixed, /pools cut to 40 at 14:14:50/, fixed);

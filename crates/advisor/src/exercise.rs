@@ -276,13 +276,14 @@ mod tests {
     use super::*;
 
     fn series(succeeded: &[u32], failed: &[u32]) -> Series {
-        Series {
+        let mut s = Series {
             bucket_s: 30.0,
             arrivals: vec![0; succeeded.len()],
             succeeded: succeeded.to_vec(),
-            failed_db_refused: failed.to_vec(),
             ..Series::default()
-        }
+        };
+        s.failed[poolsim_engine::Cause::DbRefused] = failed.to_vec();
+        s
     }
 
     #[test]

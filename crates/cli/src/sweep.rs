@@ -12,7 +12,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
-use poolsim_engine::Summary;
+use poolsim_engine::{Cause, Summary};
 use poolsim_scenario::{Config, FieldError};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
@@ -144,11 +144,12 @@ impl<'a> Grid<'a> {
 
     fn text(&self, summaries: &[Summary]) -> String {
         let mut header: Vec<String> = self.sets.iter().map(|s| s.path.to_string()).collect();
-        header.extend(COLUMNS.iter().map(|c| c.text.to_owned()));
+        let columns = columns(summaries, false);
+        header.extend(columns.iter().map(|c| c.text.clone()));
         let mut rows = vec![header];
         for (index, summary) in summaries.iter().enumerate() {
             let mut row: Vec<String> = self.point(index).into_iter().map(plain).collect();
-            row.extend(COLUMNS.iter().map(|c| (c.value)(summary).text()));
+            row.extend(columns.iter().map(|c| c.value(summary).text()));
             rows.push(row);
         }
         let widths: Vec<usize> = (0..rows[0].len())
@@ -177,7 +178,8 @@ impl<'a> Grid<'a> {
             .iter()
             .map(|s| csv::cell(&s.path.to_string()).into_owned())
             .collect();
-        header.extend(COLUMNS.iter().map(|c| c.csv.to_owned()));
+        let columns = columns(summaries, true);
+        header.extend(columns.iter().map(|c| c.csv.clone()));
         let mut out = header.join(",");
         out.push('\n');
         for (index, summary) in summaries.iter().enumerate() {
@@ -186,7 +188,7 @@ impl<'a> Grid<'a> {
                 .into_iter()
                 .map(|v| csv::cell(&plain(v)).into_owned())
                 .collect();
-            row.extend(COLUMNS.iter().map(|c| (c.value)(summary).csv()));
+            row.extend(columns.iter().map(|c| c.value(summary).csv()));
             out.push_str(&row.join(","));
             out.push('\n');
         }
@@ -241,9 +243,49 @@ impl Serialize for SetValues<'_> {
 
 /// One measured column of a sweep's output.
 struct Column {
-    text: &'static str,
-    csv: &'static str,
-    value: fn(&Summary) -> Cell,
+    text: String,
+    csv: String,
+    value: Measure,
+}
+
+enum Measure {
+    Of(fn(&Summary) -> Cell),
+    /// Requests failed by this cause.
+    Failed(Cause),
+}
+
+impl Column {
+    fn value(&self, s: &Summary) -> Cell {
+        match self.value {
+            Measure::Of(f) => f(s),
+            Measure::Failed(cause) => Cell::Count(s.requests.failures[cause]),
+        }
+    }
+}
+
+/// The columns: [`COLUMNS`] with one per failure cause after `failed`; in text only the
+/// causes some point has (CSV always has every one, so its header does not move).
+fn columns(summaries: &[Summary], every_cause: bool) -> Vec<Column> {
+    let mut out = Vec::new();
+    for &(text, csv, value) in &COLUMNS {
+        out.push(Column {
+            text: text.to_owned(),
+            csv: csv.to_owned(),
+            value: Measure::Of(value),
+        });
+        if csv == "failed_pct" {
+            for cause in Cause::ALL {
+                if every_cause || summaries.iter().any(|s| s.requests.failures[cause] > 0) {
+                    out.push(Column {
+                        text: cause.label().to_owned(),
+                        csv: cause.key().to_owned(),
+                        value: Measure::Failed(cause),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 enum Cell {
@@ -286,60 +328,15 @@ fn failed_share(s: &Summary) -> f64 {
     }
 }
 
-const COLUMNS: [Column; 11] = [
-    Column {
-        text: "arrived",
-        csv: "arrived",
-        value: |s| Cell::Count(s.requests.arrived),
-    },
-    Column {
-        text: "succeeded",
-        csv: "succeeded",
-        value: |s| Cell::Count(s.requests.succeeded),
-    },
-    Column {
-        text: "failed",
-        csv: "failed_pct",
-        value: |s| Cell::Percent(failed_share(s)),
-    },
-    Column {
-        text: "pool timeout",
-        csv: "pool_timeout",
-        value: |s| Cell::Count(s.requests.failures.pool_timeout),
-    },
-    Column {
-        text: "db refused",
-        csv: "db_refused",
-        value: |s| Cell::Count(s.requests.failures.db_refused),
-    },
-    Column {
-        text: "wait p99 ms",
-        csv: "pool_wait_p99_ms",
-        value: |s| Cell::Ms(s.pool_wait_ms.p99),
-    },
-    Column {
-        text: "latency p99 ms",
-        csv: "latency_p99_ms",
-        value: |s| Cell::Ms(s.latency_ms.p99),
-    },
-    Column {
-        text: "pool util",
-        csv: "pool_utilization",
-        value: |s| Cell::Share(s.pool.utilization),
-    },
-    Column {
-        text: "peak pending",
-        csv: "peak_pool_pending",
-        value: |s| Cell::Count(s.pool.peak_pending),
-    },
-    Column {
-        text: "peak db conns",
-        csv: "peak_db_connections",
-        value: |s| Cell::Count(s.db.peak_connections),
-    },
-    Column {
-        text: "digest",
-        csv: "digest",
-        value: |s| Cell::Text(s.digest.clone()),
-    },
+/// Columns as `(text header, CSV header, value)`.
+const COLUMNS: [(&str, &str, fn(&Summary) -> Cell); 9] = [
+    ("arrived", "arrived", |s| Cell::Count(s.requests.arrived)),
+    ("succeeded", "succeeded", |s| Cell::Count(s.requests.succeeded)),
+    ("failed", "failed_pct", |s| Cell::Percent(failed_share(s))),
+    ("wait p99 ms", "pool_wait_p99_ms", |s| Cell::Ms(s.pool_wait_ms.p99)),
+    ("latency p99 ms", "latency_p99_ms", |s| Cell::Ms(s.latency_ms.p99)),
+    ("pool util", "pool_utilization", |s| Cell::Share(s.pool.utilization)),
+    ("peak pending", "peak_pool_pending", |s| Cell::Count(s.pool.peak_pending)),
+    ("peak db conns", "peak_db_connections", |s| Cell::Count(s.db.peak_connections)),
+    ("digest", "digest", |s| Cell::Text(s.digest.clone())),
 ];

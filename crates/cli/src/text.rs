@@ -21,9 +21,10 @@ pub fn summary(config: &Config, report: &Report) -> String {
     heading(&mut out, config, s);
     requests(&mut out, s);
     waits(&mut out, s);
-    pool(&mut out, config, s);
+    pool(&mut out, config, report);
     database(&mut out, s);
     instances(&mut out, s);
+    operations(&mut out, report);
     alerts(&mut out, s);
     theory(&mut out, config, s);
     let _ = writeln!(out, "\nevents {}   digest {}", int(s.events), s.digest);
@@ -96,19 +97,16 @@ fn requests(out: &mut String, s: &Summary) {
         "failed",
         format!("{}  {:>6}", count(r.failed), pct(r.failed, r.arrived)),
     );
-    let causes = [
-        ("pool timeout", f.pool_timeout),
-        ("client timeout", f.client_timeout),
-        ("db refused", f.db_refused),
-        ("statement timeout", f.statement_timeout),
-        ("outage", f.outage),
-        ("unavailable", f.unavailable),
-    ];
-    for (cause, n) in causes.into_iter().filter(|&(_, n)| n > 0) {
+    for (cause, &n) in f.iter().filter(|&(_, &n)| n > 0) {
         line(
             out,
             &format!("  {cause}"),
-            format!("{}  {:>6}", count(n), pct(n, r.arrived)),
+            format!(
+                "{}  {:>6}  {}",
+                count(n),
+                pct(n, r.arrived),
+                cause.meaning()
+            ),
         );
     }
     line(out, "in flight at end", count(r.in_flight));
@@ -164,15 +162,59 @@ fn waits(out: &mut String, s: &Summary) {
         "",
         format!("over {} successful requests", int(l.count)),
     );
+    let t = &s.pool_wait_timed_out_ms;
+    if t.count > 0 {
+        line(
+            out,
+            "wait, timed out",
+            percentiles(t.mean, t.p50, t.p95, t.p99, t.p999, t.max),
+        );
+        line(
+            out,
+            "",
+            format!(
+                "over {} acquisitions that gave up at connection_timeout",
+                int(t.count)
+            ),
+        );
+    }
+    let f = &s.latency_failed_ms;
+    if f.count > 0 {
+        line(
+            out,
+            "latency, failed",
+            percentiles(f.mean, f.p50, f.p95, f.p99, f.p999, f.max),
+        );
+        line(
+            out,
+            "",
+            format!("arrival to failure, over {} failed requests", int(f.count)),
+        );
+    }
 }
 
-fn pool(out: &mut String, config: &Config, s: &Summary) {
+fn pool(out: &mut String, config: &Config, report: &Report) {
+    let s = &report.summary;
     let p = &s.pool;
     let _ = writeln!(
         out,
-        "\nPools ({} x max_size {}, fleet totals)",
+        "\nPools ({} x max_size {} at the start, fleet totals)",
         config.app.instances, config.pool.max_size
     );
+    let max = &report.series.pool_max.max;
+    if let (Some(&first), Some(&last)) = (max.first(), max.last()) {
+        let lowest = report
+            .series
+            .pool_max
+            .mean
+            .iter()
+            .fold(f32::INFINITY, |a, &b| a.min(b));
+        let mut capacity = format!("{} at the start, {} at the end", int(first.into()), int(last.into()));
+        if f64::from(lowest) < f64::from(first.min(last)) {
+            let _ = write!(capacity, ", down to {} while instances were down", num(lowest.into()));
+        }
+        line(out, "max_size total", capacity);
+    }
     line(out, "utilization", share(p.utilization));
     line(
         out,
@@ -289,6 +331,53 @@ fn instances(out: &mut String, s: &Summary) {
         ]
     }));
     table(out, &rows);
+}
+
+/// The faults and operations as the engine applied them: windows, restart batches, the
+/// settings each instance got, scaling.
+fn operations(out: &mut String, report: &Report) {
+    let ops = &report.operations;
+    if ops.faults.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nFaults and operations (as applied)");
+    for w in &ops.faults {
+        let to = w.to_s.map_or_else(|| "the end".to_owned(), secs);
+        let when = if w.to_s == Some(w.from_s) {
+            format!("at {}", secs(w.from_s))
+        } else {
+            format!("{} to {to}", secs(w.from_s))
+        };
+        let mut what = format!("faults[{}] {}  {when}", w.fault, w.kind);
+        let batches: Vec<_> = ops.restarts.iter().filter(|b| b.fault == w.fault).collect();
+        if !batches.is_empty() {
+            let instances: usize = batches.iter().map(|b| b.instances.len()).sum();
+            let _ = write!(
+                what,
+                ": {instances} instances in {} batches, each down {}",
+                batches.len(),
+                secs(batches[0].up_s - batches[0].down_s)
+            );
+        }
+        let reached: Vec<_> = ops.reconfigures.iter().filter(|r| r.fault == w.fault).collect();
+        if let (Some(first), Some(last)) = (reached.first(), reached.last()) {
+            let _ = write!(
+                what,
+                "; max_size {} reached {} instances from {} to {}",
+                first.max_size,
+                reached.len(),
+                secs(first.at_s),
+                secs(last.at_s)
+            );
+        }
+        for scale in ops.scales.iter().filter(|c| c.fault == w.fault) {
+            let _ = write!(what, ": {} to {} instances", scale.from, scale.to);
+        }
+        let _ = writeln!(out, "  {what}");
+    }
+    if ops.dropped > 0 {
+        let _ = writeln!(out, "  ({} more not recorded)", int(ops.dropped));
+    }
 }
 
 /// Right-aligned columns, indented like the other sections.

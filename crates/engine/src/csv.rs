@@ -34,12 +34,7 @@ pub fn series(series: &Series) -> String {
         bucket_s,
         arrivals,
         succeeded,
-        failed_pool_timeout,
-        failed_client_timeout,
-        failed_db_refused,
-        failed_statement_timeout,
-        failed_outage,
-        failed_unavailable,
+        failed,
         retries,
         pool_timeouts,
         db_connection_errors,
@@ -48,6 +43,10 @@ pub fn series(series: &Series) -> String {
         pool_idle,
         pool_pending,
         pool_total,
+        pool_max,
+        pool_min,
+        instances_up,
+        db_usable,
         db_connections,
         db_running,
         db_cpu,
@@ -56,30 +55,22 @@ pub fn series(series: &Series) -> String {
         latency_p99_ms,
         pool_wait_p50_ms,
         pool_wait_p99_ms,
+        pool_wait_all_p99_ms,
+        latency_failed_p99_ms,
         instances: _,
     } = series;
 
     let mut columns: Vec<(Cow<'static, str>, Column<'_>)> = vec![
         ("arrivals".into(), Column::Count(arrivals)),
         ("succeeded".into(), Column::Count(succeeded)),
-        (
-            "failed_pool_timeout".into(),
-            Column::Count(failed_pool_timeout),
-        ),
-        (
-            "failed_client_timeout".into(),
-            Column::Count(failed_client_timeout),
-        ),
-        ("failed_db_refused".into(), Column::Count(failed_db_refused)),
-        (
-            "failed_statement_timeout".into(),
-            Column::Count(failed_statement_timeout),
-        ),
-        ("failed_outage".into(), Column::Count(failed_outage)),
-        (
-            "failed_unavailable".into(),
-            Column::Count(failed_unavailable),
-        ),
+    ];
+    for (cause, column) in failed.iter() {
+        columns.push((
+            format!("failed_{}", cause.key()).into(),
+            Column::Count(column),
+        ));
+    }
+    columns.extend([
         ("retries".into(), Column::Count(retries)),
         (
             "hikaricp_connections_timeout_total".into(),
@@ -90,25 +81,36 @@ pub fn series(series: &Series) -> String {
             Column::Count(db_connection_errors),
         ),
         ("leak_reports".into(), Column::Count(leak_reports)),
-    ];
-    // Dashboard names (HikariCP/Micrometer, the database), as alert rules use them.
-    let gauges: [(&str, &Gauge); 6] = [
+    ]);
+    // Dashboard names (HikariCP/Micrometer, the database), as alert rules use them. Each
+    // gauge gives its time-weighted mean and its peak in the bucket; `hikaricp_connections_max`
+    // and `_min` are, as in Micrometer, the configured `max_size` and `min_idle` (summed
+    // over the instances up), not a peak of connections.
+    let gauges: [(&str, &Gauge); 9] = [
         ("hikaricp_connections_active", pool_active),
         ("hikaricp_connections_idle", pool_idle),
         ("hikaricp_connections_pending", pool_pending),
         ("hikaricp_connections", pool_total),
+        ("hikaricp_connections_max", pool_max),
+        ("hikaricp_connections_min", pool_min),
+        ("instances_up", instances_up),
         ("db_connections", db_connections),
         ("db_running_queries", db_running),
     ];
     for (name, gauge) in gauges {
         columns.push((format!("{name}_mean").into(), Column::Mean(&gauge.mean)));
-        columns.push((format!("{name}_max").into(), Column::Count(&gauge.max)));
+        columns.push((format!("{name}_peak").into(), Column::Count(&gauge.max)));
     }
     columns.extend([
+        ("db_usable_connections".into(), Column::Count(db_usable)),
         ("db_cpu_utilization".into(), Column::Mean(db_cpu)),
         ("http_latency_p50_ms".into(), Column::Maybe(latency_p50_ms)),
         ("http_latency_p95_ms".into(), Column::Maybe(latency_p95_ms)),
         ("http_latency_p99_ms".into(), Column::Maybe(latency_p99_ms)),
+        (
+            "http_latency_failed_p99_ms".into(),
+            Column::Maybe(latency_failed_p99_ms),
+        ),
         (
             "hikaricp_connections_acquire_p50_ms".into(),
             Column::Maybe(pool_wait_p50_ms),
@@ -116,6 +118,10 @@ pub fn series(series: &Series) -> String {
         (
             "hikaricp_connections_acquire_p99_ms".into(),
             Column::Maybe(pool_wait_p99_ms),
+        ),
+        (
+            "hikaricp_connections_acquire_all_p99_ms".into(),
+            Column::Maybe(pool_wait_all_p99_ms),
         ),
     ]);
 
@@ -193,7 +199,11 @@ mod tests {
         assert_eq!(lines.len(), 3);
         let header: Vec<&str> = lines[0].split(',').collect();
         assert_eq!(header[0], "time_s");
-        assert!(header.contains(&"hikaricp_connections_pending_max"));
+        assert!(header.contains(&"hikaricp_connections_pending_peak"));
+        for cause in crate::Cause::ALL {
+            let column = format!("failed_{}", cause.key());
+            assert!(header.contains(&column.as_str()), "{column}");
+        }
         let p99 = header
             .iter()
             .position(|h| *h == "http_latency_p99_ms")

@@ -15,6 +15,7 @@
 //! [`SimTime`], integer microseconds. The same `Config` gives the same `Report`, bit for bit,
 //! on every platform.
 
+mod cause;
 pub mod csv;
 mod db;
 mod dist;

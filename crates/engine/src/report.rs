@@ -6,11 +6,90 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cause::{ByCause, Cause};
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub summary: Summary,
     pub series: Series,
     pub distributions: Distributions,
+    /// The scenario's faults and operations as the engine applied them.
+    pub operations: Operations,
+}
+
+/// What happened to the fleet and the database, as applied (not as scheduled in the
+/// scenario): the page and the CLI draw restart windows and configuration changes from
+/// these, never from the raw fault list. Each list holds at most [`Operations::LIMIT`]
+/// entries; `dropped` counts those past it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Operations {
+    /// Every fault and operation of the scenario, from when it started to when it ended.
+    pub faults: Vec<FaultWindow>,
+    /// Each batch of a rolling restart (its own, or a reconfigure's).
+    pub restarts: Vec<RestartBatch>,
+    /// Pool settings as they reached each instance.
+    pub reconfigures: Vec<Reconfigured>,
+    /// Changes of the fleet's size.
+    pub scales: Vec<Scaled>,
+    pub dropped: u64,
+}
+
+impl Operations {
+    pub const LIMIT: usize = 100_000;
+
+    /// Entries recorded or dropped: grows whenever something is applied.
+    pub fn len(&self) -> u64 {
+        (self.faults.len() + self.restarts.len() + self.reconfigures.len() + self.scales.len())
+            as u64
+            + self.dropped
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One fault or operation over the time it was in effect.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    /// Index in the scenario's `faults`.
+    pub fault: u32,
+    /// The fault's `kind` as the scenario writes it (`db_outage`, `rolling_restart`...).
+    pub kind: String,
+    pub from_s: f64,
+    /// When it ended: an outage's end, a roll-out's last instance back; `null` when it
+    /// lasted to the end of the run.
+    pub to_s: Option<f64>,
+}
+
+/// Instances that went down together in a rolling restart, and when they came back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestartBatch {
+    pub fault: u32,
+    pub instances: Vec<u32>,
+    pub down_s: f64,
+    /// May be past the run's end, when the run ended first.
+    pub up_s: f64,
+}
+
+/// Pool settings that took effect on one instance (live, or as it came back up).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reconfigured {
+    pub fault: u32,
+    pub instance: u32,
+    pub at_s: f64,
+    pub max_size: u32,
+    pub min_idle: u32,
+    pub connection_timeout_ms: f64,
+}
+
+/// The fleet went from `from` instances in service to `to`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaled {
+    pub fault: u32,
+    pub at_s: f64,
+    pub from: u32,
+    pub to: u32,
 }
 
 /// Whole-run distributions of requests that arrived after the warmup, for histograms and
@@ -38,8 +117,14 @@ pub struct Summary {
     pub duration_s: f64,
     pub warmup_s: f64,
     pub requests: Requests,
+    /// Waits of successful acquisitions (what queueing theory's served customers wait).
     pub pool_wait_ms: WaitStats,
+    /// End-to-end latency of successful requests.
     pub latency_ms: LatencyStats,
+    /// Waits of acquisitions that gave up at `connection_timeout`.
+    pub pool_wait_timed_out_ms: LatencyStats,
+    /// Time from arrival to failure of failed requests (their last attempt's end).
+    pub latency_failed_ms: LatencyStats,
     pub pool: PoolStats,
     pub db: DbStats,
     pub alerts: Vec<AlertReport>,
@@ -66,22 +151,8 @@ pub struct Requests {
     pub abandoned_attempts: u64,
 }
 
-/// Failed requests by the cause of their last attempt.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failures {
-    /// No connection within `connection_timeout` while the database accepted connections.
-    pub pool_timeout: u64,
-    /// The client's `request_timeout` passed first.
-    pub client_timeout: u64,
-    /// No connection in time because the database refused openings ("too many clients").
-    pub db_refused: u64,
-    /// The query ran past the database's `statement_timeout`.
-    pub statement_timeout: u64,
-    /// The database was unreachable (a query broke, or no connection could be opened).
-    pub outage: u64,
-    /// No app instance was up to take the request, or its instance shut down under it.
-    pub unavailable: u64,
-}
+/// Failed requests by the cause of their last attempt; [`Cause::meaning`] says what each is.
+pub type Failures = ByCause<u64>;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WaitStats {
@@ -105,7 +176,7 @@ pub struct LatencyStats {
     pub p99: f64,
     pub p999: f64,
     pub max: f64,
-    /// Successful requests measured.
+    /// Values measured (requests or acquisitions, as the field's name says).
     pub count: u64,
 }
 
@@ -214,12 +285,8 @@ pub struct Series {
     pub bucket_s: f64,
     pub arrivals: Vec<u32>,
     pub succeeded: Vec<u32>,
-    pub failed_pool_timeout: Vec<u32>,
-    pub failed_client_timeout: Vec<u32>,
-    pub failed_db_refused: Vec<u32>,
-    pub failed_statement_timeout: Vec<u32>,
-    pub failed_outage: Vec<u32>,
-    pub failed_unavailable: Vec<u32>,
+    /// Requests that failed in the bucket, by cause.
+    pub failed: ByCause<Vec<u32>>,
     pub retries: Vec<u32>,
     pub pool_timeouts: Vec<u32>,
     pub db_connection_errors: Vec<u32>,
@@ -230,6 +297,15 @@ pub struct Series {
     pub pool_idle: Gauge,
     pub pool_pending: Gauge,
     pub pool_total: Gauge,
+    /// `hikaricp_connections_max` summed over the instances up: their configured `max_size`
+    /// (the pools' capacity; it follows restarts, scaling and reconfigures).
+    pub pool_max: Gauge,
+    /// `hikaricp_connections_min` summed over the instances up: their `min_idle`.
+    pub pool_min: Gauge,
+    /// App instances up (in service and not restarting).
+    pub instances_up: Gauge,
+    /// Connections the database allows the pools (`max_connections - reserved_connections`).
+    pub db_usable: Vec<u32>,
     pub db_connections: Gauge,
     pub db_running: Gauge,
     /// Mean busy cores over cores, 0 to 1.
@@ -237,8 +313,14 @@ pub struct Series {
     pub latency_p50_ms: Vec<Option<f32>>,
     pub latency_p95_ms: Vec<Option<f32>>,
     pub latency_p99_ms: Vec<Option<f32>>,
+    /// Percentiles of successful acquisitions' waits.
     pub pool_wait_p50_ms: Vec<Option<f32>>,
     pub pool_wait_p99_ms: Vec<Option<f32>>,
+    /// p99 of every acquisition that ended in the bucket: granted, or given up at
+    /// `connection_timeout` (those are the 30 s waits of an exhausted pool).
+    pub pool_wait_all_p99_ms: Vec<Option<f32>>,
+    /// p99 of the time from arrival to failure of the requests that failed in the bucket.
+    pub latency_failed_p99_ms: Vec<Option<f32>>,
     /// One per app instance.
     pub instances: Vec<InstanceSeries>,
 }
@@ -258,6 +340,8 @@ pub struct InstanceSeries {
     pub pending: Vec<f32>,
     /// Connections held (idle + active).
     pub total: Vec<f32>,
+    /// The instance's `max_size` in force, its peak in the bucket (0 while it is down).
+    pub max: Vec<u32>,
 }
 
 impl Series {
@@ -270,17 +354,11 @@ impl Series {
 
     /// Requests that failed in bucket `i`, whatever the cause (0 past the end).
     pub fn failed(&self, i: usize) -> u32 {
-        [
-            &self.failed_pool_timeout,
-            &self.failed_client_timeout,
-            &self.failed_db_refused,
-            &self.failed_statement_timeout,
-            &self.failed_outage,
-            &self.failed_unavailable,
-        ]
-        .iter()
-        .map(|v| v.get(i).copied().unwrap_or(0))
-        .sum()
+        self.failed
+            .0
+            .iter()
+            .map(|v| v.get(i).copied().unwrap_or(0))
+            .sum()
     }
 
     /// Buckets `from..` as a series of their own (empty when `from` is past the end): what
@@ -308,12 +386,7 @@ impl Series {
             bucket_s: _,
             arrivals,
             succeeded,
-            failed_pool_timeout,
-            failed_client_timeout,
-            failed_db_refused,
-            failed_statement_timeout,
-            failed_outage,
-            failed_unavailable,
+            failed,
             retries,
             pool_timeouts,
             db_connection_errors,
@@ -322,6 +395,10 @@ impl Series {
             pool_idle,
             pool_pending,
             pool_total,
+            pool_max,
+            pool_min,
+            instances_up,
+            db_usable,
             db_connections,
             db_running,
             db_cpu,
@@ -330,18 +407,17 @@ impl Series {
             latency_p99_ms,
             pool_wait_p50_ms,
             pool_wait_p99_ms,
+            pool_wait_all_p99_ms,
+            latency_failed_p99_ms,
             instances,
         } = self;
         let o = other;
+        for (a, b) in failed.0.iter().zip(o.failed.0.iter_mut()) {
+            f(ColumnPair::Count(a, b));
+        }
         for (a, b) in [
             (arrivals, &mut o.arrivals),
             (succeeded, &mut o.succeeded),
-            (failed_pool_timeout, &mut o.failed_pool_timeout),
-            (failed_client_timeout, &mut o.failed_client_timeout),
-            (failed_db_refused, &mut o.failed_db_refused),
-            (failed_statement_timeout, &mut o.failed_statement_timeout),
-            (failed_outage, &mut o.failed_outage),
-            (failed_unavailable, &mut o.failed_unavailable),
             (retries, &mut o.retries),
             (pool_timeouts, &mut o.pool_timeouts),
             (db_connection_errors, &mut o.db_connection_errors),
@@ -350,6 +426,10 @@ impl Series {
             (&pool_idle.max, &mut o.pool_idle.max),
             (&pool_pending.max, &mut o.pool_pending.max),
             (&pool_total.max, &mut o.pool_total.max),
+            (&pool_max.max, &mut o.pool_max.max),
+            (&pool_min.max, &mut o.pool_min.max),
+            (&instances_up.max, &mut o.instances_up.max),
+            (db_usable, &mut o.db_usable),
             (&db_connections.max, &mut o.db_connections.max),
             (&db_running.max, &mut o.db_running.max),
         ] {
@@ -358,6 +438,9 @@ impl Series {
         if o.instances.len() < instances.len() {
             o.instances
                 .resize_with(instances.len(), InstanceSeries::default);
+        }
+        for (a, b) in instances.iter().zip(o.instances.iter_mut()) {
+            f(ColumnPair::Count(&a.max, &mut b.max));
         }
         let per_instance = instances
             .iter()
@@ -375,6 +458,9 @@ impl Series {
             (&pool_idle.mean, &mut o.pool_idle.mean),
             (&pool_pending.mean, &mut o.pool_pending.mean),
             (&pool_total.mean, &mut o.pool_total.mean),
+            (&pool_max.mean, &mut o.pool_max.mean),
+            (&pool_min.mean, &mut o.pool_min.mean),
+            (&instances_up.mean, &mut o.instances_up.mean),
             (&db_connections.mean, &mut o.db_connections.mean),
             (&db_running.mean, &mut o.db_running.mean),
             (db_cpu, &mut o.db_cpu),
@@ -390,6 +476,8 @@ impl Series {
             (latency_p99_ms, &mut o.latency_p99_ms),
             (pool_wait_p50_ms, &mut o.pool_wait_p50_ms),
             (pool_wait_p99_ms, &mut o.pool_wait_p99_ms),
+            (pool_wait_all_p99_ms, &mut o.pool_wait_all_p99_ms),
+            (latency_failed_p99_ms, &mut o.latency_failed_p99_ms),
         ] {
             f(ColumnPair::Maybe(a, b));
         }

@@ -23,6 +23,7 @@ use std::collections::VecDeque;
 use poolsim_scenario::config::{Config, FaultConfig, PoolConfig, RestartConfig};
 use poolsim_scenario::{Jitter, LoadBalancer, Metric};
 
+use crate::cause::{ByCause, Cause};
 use crate::db::{Cpu, Start};
 use crate::dist::{round_us, sample};
 use crate::metrics::{AlertTracker, Gauge, Histogram, Level};
@@ -142,17 +143,6 @@ enum Event {
     BucketEnd,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cause {
-    PoolTimeout,
-    ClientTimeout,
-    DbRefused,
-    StatementTimeout,
-    Outage,
-    Unavailable,
-}
-
-const CAUSES: usize = 6;
 
 /// A vector with a free list; indices stay valid while the slot is live.
 #[derive(Debug)]
@@ -282,6 +272,8 @@ struct Instance {
     succeeded: u64,
     failed: u64,
     pool_timeouts: u64,
+    /// Peak of the `max_size` in force (0 while down) since the last bucket closed.
+    max_peak: u32,
     /// Bound on `total()`: `max_size`, or more while a live shrink drains.
     bound: u32,
     /// Restarts under way (they can overlap); the instance is up at zero.
@@ -314,7 +306,7 @@ const TOTAL: usize = 3;
 struct BucketCounts {
     arrivals: u32,
     succeeded: u32,
-    failed: [u32; CAUSES],
+    failed: ByCause<u32>,
     retries: u32,
     pool_timeouts: u32,
     db_errors: u32,
@@ -367,7 +359,8 @@ pub struct Simulation {
     rr_next: u32,
 
     cpu: Cpu,
-    db_down: bool,
+    /// Outages under way (they can overlap); the database is reachable at zero.
+    db_down: u32,
     db_connections: u32,
     db_gen: u64,
     db_scheduled: Option<SimTime>,
@@ -378,15 +371,24 @@ pub struct Simulation {
     measuring: bool,
     /// Fleet totals of the instances' pool gauges (their means come from the instances').
     fleet: [Level; 4],
+    /// Fleet capacity: `max_size` and `min_idle` summed over the instances up, and their count.
     capacity: Gauge,
+    min_capacity: Gauge,
+    up_gauge: Gauge,
     db_conn_gauge: Gauge,
     db_running_gauge: Gauge,
     db_busy_gauge: Gauge,
     counts: BucketCounts,
     bucket_latency: Histogram,
     bucket_wait: Histogram,
+    /// Timed-out acquisitions' waits and failed requests' latencies, per bucket and run.
+    bucket_wait_failed: Histogram,
+    bucket_latency_failed: Histogram,
     latency: Histogram,
     wait: Histogram,
+    wait_timed_out: Histogram,
+    latency_failed: Histogram,
+    operations: Operations,
     waited: u64,
     holds_us: u128,
     holds: u64,
@@ -423,6 +425,7 @@ impl Simulation {
                 failed: 0,
                 pool_timeouts: 0,
                 bound: cfg.pool.max_size,
+                max_peak: 0,
                 // Slots a later `scale` brings into service wait as if down.
                 downs: u32::from(i >= in_service),
                 pending_pool: None,
@@ -462,7 +465,7 @@ impl Simulation {
             in_flight: 0,
             rr_next: 0,
             cpu: Cpu::new(cfg.db.cores, cfg.db.sigma, cfg.db.kappa),
-            db_down: false,
+            db_down: 0,
             db_connections: 0,
             db_gen: 0,
             db_scheduled: None,
@@ -471,14 +474,21 @@ impl Simulation {
             measuring: cfg.warmup_us == 0,
             fleet: Default::default(),
             capacity: Gauge::default(),
+            min_capacity: Gauge::default(),
+            up_gauge: Gauge::default(),
             db_conn_gauge: Gauge::default(),
             db_running_gauge: Gauge::default(),
             db_busy_gauge: Gauge::default(),
             counts: BucketCounts::default(),
             bucket_latency: Histogram::new(BUCKET_HISTOGRAM_BITS),
             bucket_wait: Histogram::new(BUCKET_HISTOGRAM_BITS),
+            bucket_wait_failed: Histogram::new(BUCKET_HISTOGRAM_BITS),
+            bucket_latency_failed: Histogram::new(BUCKET_HISTOGRAM_BITS),
             latency: Histogram::new(RUN_HISTOGRAM_BITS),
             wait: Histogram::new(RUN_HISTOGRAM_BITS),
+            wait_timed_out: Histogram::new(RUN_HISTOGRAM_BITS),
+            latency_failed: Histogram::new(RUN_HISTOGRAM_BITS),
+            operations: Operations::default(),
             waited: 0,
             holds_us: 0,
             holds: 0,
@@ -500,13 +510,7 @@ impl Simulation {
 
     fn start(&mut self) {
         let now = SimTime::ZERO;
-        let capacity: u64 = self
-            .instances
-            .iter()
-            .filter(|i| i.up)
-            .map(|i| u64::from(i.pool.max_size))
-            .sum();
-        self.capacity.set(now, capacity);
+        self.capacity_changed();
         for i in 0..self.instances.len() as u32 {
             if self.instances[i as usize].up {
                 self.kick_creator(i);
@@ -587,6 +591,11 @@ impl Simulation {
         &self.series
     }
 
+    /// The faults and operations applied so far (the page draws them as a run goes).
+    pub fn operations(&self) -> &Operations {
+        &self.operations
+    }
+
     fn handle(&mut self, event: Event) -> Result<(), RunError> {
         match event {
             Event::Arrival { tag } => {
@@ -628,6 +637,11 @@ impl Simulation {
                 let j = &self.jobs[job];
                 if j.tag == tag && j.phase == Phase::Waiting {
                     let (i, measured) = (j.instance, j.measured);
+                    let wait = self.now.since(j.enqueued);
+                    if measured {
+                        self.wait_timed_out.record(wait);
+                    }
+                    self.bucket_wait_failed.record(wait);
                     self.jobs[job].phase = Phase::Done;
                     self.drop_stale_waiters(i);
                     let inst = &mut self.instances[i as usize];
@@ -1100,7 +1114,7 @@ impl Simulation {
         if self.conns[conn].epoch != inst.epoch || !inst.up {
             return; // The instance restarted meanwhile; instance_down closed it.
         }
-        let failure = if self.db_down {
+        let failure = if self.db_down > 0 {
             self.db_failed += 1;
             Some(Cause::Outage)
         } else if self.db_connections >= self.cfg.db.usable_connections() {
@@ -1203,7 +1217,7 @@ impl Simulation {
 
     fn start_query(&mut self, job: u32) {
         let conn = self.jobs[job].conn;
-        if self.db_down || self.conns[conn].broken {
+        if self.db_down > 0 || self.conns[conn].broken {
             return self.fail_on_broken(job);
         }
         let rtt = self.cfg.db.network_rtt_us;
@@ -1218,7 +1232,7 @@ impl Simulation {
 
     fn enter_db(&mut self, job: u32) {
         let conn = self.jobs[job].conn;
-        if self.db_down || self.conns[conn].broken {
+        if self.db_down > 0 || self.conns[conn].broken {
             return self.fail_on_broken(job);
         }
         let mut demand = sample(&self.cfg.transaction.query_time, &mut self.rng.query);
@@ -1393,19 +1407,14 @@ impl Simulation {
             return;
         }
         self.instances[r.instance as usize].failed += 1;
+        let latency = self.now.since(r.arrived);
         if r.measured {
             self.requests_out.failed += 1;
-            let f = &mut self.requests_out.failures;
-            *match cause {
-                Cause::PoolTimeout => &mut f.pool_timeout,
-                Cause::ClientTimeout => &mut f.client_timeout,
-                Cause::DbRefused => &mut f.db_refused,
-                Cause::StatementTimeout => &mut f.statement_timeout,
-                Cause::Outage => &mut f.outage,
-                Cause::Unavailable => &mut f.unavailable,
-            } += 1;
+            self.requests_out.failures[cause] += 1;
+            self.latency_failed.record(latency);
         }
-        self.counts.failed[cause as usize] += 1;
+        self.bucket_latency_failed.record(latency);
+        self.counts.failed[cause] += 1;
         self.free_request(req);
     }
 
@@ -1443,8 +1452,21 @@ impl Simulation {
                 self.leaks.push((index, fraction));
                 self.end_fault_after(index, duration_us);
             }
-            FaultConfig::Scale { instances, .. } => self.scale(instances),
-            FaultConfig::RollingRestart { restart, .. } => self.schedule_restarts(restart, 0),
+            FaultConfig::Scale { instances, .. } => {
+                self.fault_window(index, Some(self.now));
+                let entry = Scaled {
+                    fault: self.cfg.fault_sources[index as usize],
+                    at_s: self.now.secs_f64(),
+                    from: self.in_service,
+                    to: instances,
+                };
+                let ops = &mut self.operations;
+                bounded_push(&mut ops.scales, &mut ops.dropped, entry);
+                self.scale(instances);
+            }
+            FaultConfig::RollingRestart { restart, .. } => {
+                self.schedule_restarts(index, restart, 0)
+            }
             FaultConfig::Reconfigure { pool, restart, .. } => match restart {
                 Some(restart) => {
                     // Instances out of service start with the new settings if scaled in.
@@ -1453,9 +1475,10 @@ impl Simulation {
                             self.instances[i as usize].pending_pool = Some(pool.clone());
                         }
                     }
-                    self.schedule_restarts(restart, index + 1);
+                    self.schedule_restarts(index, restart, index + 1);
                 }
                 None => {
+                    self.fault_window(index, Some(self.now));
                     for i in 0..self.instances.len() as u32 {
                         if self.claim_pool(i, index + 1) {
                             self.reconfigure_live(i, &pool);
@@ -1502,11 +1525,15 @@ impl Simulation {
         let inst = &mut self.instances[i as usize];
         inst.downs -= 1;
         if inst.downs == 0 {
-            if let Some(pool) = inst.pending_pool.take() {
+            let applied = inst.pending_pool.take().map(|pool| {
                 inst.bound = pool.max_size;
                 inst.pool = pool;
-            }
+                inst.pool_from
+            });
             inst.up = true;
+            if let Some(source) = applied {
+                self.reconfigured(i, source);
+            }
             self.capacity_changed();
             self.kick_creator(i);
         }
@@ -1514,40 +1541,66 @@ impl Simulation {
 
     /// Schedules the end of fault `index` (`0` = it lasts to the end of the run).
     fn end_fault_after(&mut self, index: u32, duration_us: u64) {
-        if duration_us > 0 {
-            self.queue
-                .push(self.now + duration_us, Event::FaultEnd { index });
+        let end = (duration_us > 0).then(|| self.now + duration_us);
+        self.fault_window(index, end);
+        if let Some(end) = end {
+            self.queue.push(end, Event::FaultEnd { index });
         }
     }
 
     fn fault_end(&mut self, index: u32) {
         match self.cfg.faults[index as usize] {
-            FaultConfig::DbOutage { .. } => self.db_down = false,
+            FaultConfig::DbOutage { .. } => self.db_down -= 1,
             FaultConfig::SlowQueries { .. } => self.slow_factors.retain(|&(f, _)| f != index),
             FaultConfig::ConnectionLeak { .. } => self.leaks.retain(|&(f, _)| f != index),
             _ => {}
         }
     }
 
-    /// Restarts the instances in service, `batch` at a time.
-    fn schedule_restarts(&mut self, restart: RestartConfig, reconfigure: u32) {
+    /// Restarts the instances in service, `batch` at a time (fault `index`; `reconfigure`
+    /// is the reconfigure's fault index + 1 whose settings they start with, or 0).
+    fn schedule_restarts(&mut self, index: u32, restart: RestartConfig, reconfigure: u32) {
+        let fault = self.cfg.fault_sources[index as usize];
+        let mut last_up = self.now;
         for instance in 0..self.in_service {
             let batch = u64::from(instance / restart.batch);
             let at = self.now + batch * (restart.down_us + restart.gap_us);
+            let up = at + restart.down_us;
             self.queue.push(at, Event::InstanceDown { instance });
             self.queue.push(
-                at + restart.down_us,
+                up,
                 Event::InstanceUp {
                     instance,
                     reconfigure,
                 },
             );
+            let ops = &mut self.operations;
+            match ops.restarts.last_mut() {
+                Some(b) if b.fault == fault && b.down_s == at.secs_f64() => {
+                    b.instances.push(instance)
+                }
+                _ => bounded_push(
+                    &mut ops.restarts,
+                    &mut ops.dropped,
+                    RestartBatch {
+                        fault,
+                        instances: vec![instance],
+                        down_s: at.secs_f64(),
+                        up_s: up.secs_f64(),
+                    },
+                ),
+            }
+            last_up = up;
         }
+        self.fault_window(index, Some(last_up));
     }
 
     /// The database goes away: every connection breaks, running queries fail.
     fn db_outage_starts(&mut self) {
-        self.db_down = true;
+        self.db_down += 1;
+        if self.db_down > 1 {
+            return; // Already unreachable: nothing more breaks.
+        }
         self.cpu.clear(self.now);
         let in_query: Vec<u32> = (0..self.jobs.items.len() as u32)
             .filter(|&j| self.jobs[j].phase == Phase::Query)
@@ -1628,6 +1681,8 @@ impl Simulation {
         }
         inst.bound = inst.total().max(pool.max_size);
         inst.pool = pool.clone();
+        let source = inst.pool_from;
+        self.reconfigured(i, source);
         // Shrink: close idle connections above the new maximum now; in-use ones on return.
         while self.instances[i as usize].total() > pool.max_size {
             match self.instances[i as usize].idle.first().copied() {
@@ -1672,14 +1727,49 @@ impl Simulation {
         }
     }
 
+    /// An instance came up or went down, or its pool settings changed.
     fn capacity_changed(&mut self) {
-        let capacity: u64 = self
-            .instances
-            .iter()
-            .filter(|i| i.up)
-            .map(|i| u64::from(i.pool.max_size))
-            .sum();
-        self.capacity.set(self.now, capacity);
+        let (mut max, mut min, mut up) = (0u64, 0u64, 0u64);
+        for inst in self.instances.iter_mut().filter(|i| i.up) {
+            max += u64::from(inst.pool.max_size);
+            min += u64::from(inst.pool.min_idle);
+            up += 1;
+            inst.max_peak = inst.max_peak.max(inst.pool.max_size);
+        }
+        self.capacity.set(self.now, max);
+        self.min_capacity.set(self.now, min);
+        self.up_gauge.set(self.now, up);
+    }
+
+    /// Pool settings took effect on instance `i`, from reconfigure `source` (fault index + 1).
+    fn reconfigured(&mut self, i: u32, source: u32) {
+        let Some(index) = source.checked_sub(1) else {
+            return;
+        };
+        let pool = &self.instances[i as usize].pool;
+        let entry = Reconfigured {
+            fault: self.cfg.fault_sources[index as usize],
+            instance: i,
+            at_s: self.now.secs_f64(),
+            max_size: pool.max_size,
+            min_idle: pool.min_idle,
+            connection_timeout_ms: pool.connection_timeout_us as f64 / 1e3,
+        };
+        let ops = &mut self.operations;
+        bounded_push(&mut ops.reconfigures, &mut ops.dropped, entry);
+    }
+
+    /// Fault `index` started now; its window ends at `to` (`None`: the end of the run, or
+    /// not yet known).
+    fn fault_window(&mut self, index: u32, to: Option<SimTime>) {
+        let entry = FaultWindow {
+            fault: self.cfg.fault_sources[index as usize],
+            kind: self.cfg.faults[index as usize].kind().to_owned(),
+            from_s: self.now.secs_f64(),
+            to_s: to.map(SimTime::secs_f64),
+        };
+        let ops = &mut self.operations;
+        bounded_push(&mut ops.faults, &mut ops.dropped, entry);
     }
 
     fn start_measuring(&mut self) {
@@ -1690,6 +1780,8 @@ impl Simulation {
         }
         for g in [
             &mut self.capacity,
+            &mut self.min_capacity,
+            &mut self.up_gauge,
             &mut self.db_conn_gauge,
             &mut self.db_running_gauge,
             &mut self.db_busy_gauge,
@@ -1710,17 +1802,9 @@ impl Simulation {
         let c = std::mem::take(&mut self.counts);
         s.arrivals.push(c.arrivals);
         s.succeeded.push(c.succeeded);
-        s.failed_pool_timeout
-            .push(c.failed[Cause::PoolTimeout as usize]);
-        s.failed_client_timeout
-            .push(c.failed[Cause::ClientTimeout as usize]);
-        s.failed_db_refused
-            .push(c.failed[Cause::DbRefused as usize]);
-        s.failed_statement_timeout
-            .push(c.failed[Cause::StatementTimeout as usize]);
-        s.failed_outage.push(c.failed[Cause::Outage as usize]);
-        s.failed_unavailable
-            .push(c.failed[Cause::Unavailable as usize]);
+        for (cause, &n) in c.failed.iter() {
+            s.failed[cause].push(n);
+        }
         s.retries.push(c.retries);
         s.pool_timeouts.push(c.pool_timeouts);
         s.db_connection_errors.push(c.db_errors);
@@ -1744,6 +1828,8 @@ impl Simulation {
             out.idle.push(mean(area[IDLE]));
             out.pending.push(mean(area[PENDING]));
             out.total.push(mean(area[TOTAL]));
+            out.max.push(inst.max_peak);
+            inst.max_peak = if inst.up { inst.pool.max_size } else { 0 };
         }
         let mut fleet = |k: usize, out: &mut crate::report::Gauge| {
             let mean = fleet_area[k] as f64 / width.max(1) as f64;
@@ -1760,7 +1846,10 @@ impl Simulation {
         let (busy, _) = self.db_busy_gauge.take_bucket(now, width);
         let cpu = busy / f64::from(self.cfg.db.cores);
         s.db_cpu.push(cpu as f32);
-        self.capacity.take_bucket(now, width);
+        push(&mut self.capacity, &mut s.pool_max);
+        push(&mut self.min_capacity, &mut s.pool_min);
+        push(&mut self.up_gauge, &mut s.instances_up);
+        s.db_usable.push(self.cfg.db.usable_connections());
         let ms = |h: &Histogram, us: u64| (h.count() > 0).then_some(us as f32 / 1e3);
         let [l50, l95, l99] = self.bucket_latency.quantiles([0.5, 0.95, 0.99]);
         let [w50, w99] = self.bucket_wait.quantiles([0.5, 0.99]);
@@ -1770,9 +1859,17 @@ impl Simulation {
         s.latency_p99_ms.push(latency_p99);
         s.pool_wait_p50_ms.push(ms(&self.bucket_wait, w50));
         s.pool_wait_p99_ms.push(wait_p99);
+        // Every acquisition that ended: the timed-out ones joined by the granted ones.
+        self.bucket_wait_failed.merge(&self.bucket_wait);
+        let [all99] = self.bucket_wait_failed.quantiles([0.99]);
+        s.pool_wait_all_p99_ms
+            .push(ms(&self.bucket_wait_failed, all99));
+        let [f99] = self.bucket_latency_failed.quantiles([0.99]);
+        s.latency_failed_p99_ms
+            .push(ms(&self.bucket_latency_failed, f99));
 
         let secs = width.max(1) as f64 / 1e6;
-        let failed: u32 = c.failed.iter().sum();
+        let failed: u32 = c.failed.0.iter().sum();
         let finished = failed + c.succeeded;
         let (latency_p99, wait_p99) = (latency_p99.map(f64::from), wait_p99.map(f64::from));
         let rtt_ms = self.cfg.db.network_rtt_us as f64 / 1e3;
@@ -1797,6 +1894,8 @@ impl Simulation {
         });
         self.bucket_latency.clear();
         self.bucket_wait.clear();
+        self.bucket_wait_failed.clear();
+        self.bucket_latency_failed.clear();
         self.check_invariants();
     }
 
@@ -1926,6 +2025,8 @@ impl Simulation {
             count: wait.count,
         };
         let latency_ms = stats_ms(&self.latency);
+        let pool_wait_timed_out_ms = stats_ms(&self.wait_timed_out);
+        let latency_failed_ms = stats_ms(&self.latency_failed);
         let instances = self
             .instances
             .iter_mut()
@@ -1949,6 +2050,8 @@ impl Simulation {
             requests,
             pool_wait_ms,
             latency_ms,
+            pool_wait_timed_out_ms,
+            latency_failed_ms,
             pool,
             db,
             alerts: self.alerts.finish(now.us()),
@@ -1971,11 +2074,13 @@ impl Simulation {
             pool_wait: bins(&self.wait),
             latency: bins(&self.latency),
         };
-        summary.digest = digest(&summary, &series, &distributions);
+        let operations = std::mem::take(&mut self.operations);
+        summary.digest = digest(&summary, &series, &distributions, &operations);
         Report {
             summary,
             series,
             distributions,
+            operations,
         }
     }
 }
@@ -2002,9 +2107,23 @@ fn query_is_live(jobs: &Slab<Job>, seq: u64, job: u32) -> bool {
     j.query_seq == seq && j.phase == Phase::Query
 }
 
-/// FNV-1a 64 over the JSON of the summary (without its digest), the series and the
-/// distributions.
-fn digest(summary: &Summary, series: &Series, distributions: &Distributions) -> String {
+/// Appends `item` unless `list` holds [`Operations::LIMIT`] entries; then counts it dropped.
+fn bounded_push<T>(list: &mut Vec<T>, dropped: &mut u64, item: T) {
+    if list.len() < Operations::LIMIT {
+        list.push(item);
+    } else {
+        *dropped += 1;
+    }
+}
+
+/// FNV-1a 64 over the JSON of the summary (without its digest), the series, the
+/// distributions and the operations.
+fn digest(
+    summary: &Summary,
+    series: &Series,
+    distributions: &Distributions,
+    operations: &Operations,
+) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
         for &b in bytes {
@@ -2015,5 +2134,6 @@ fn digest(summary: &Summary, series: &Series, distributions: &Distributions) -> 
     feed(&serde_json::to_vec(summary).expect("summary serialises"));
     feed(&serde_json::to_vec(series).expect("series serialises"));
     feed(&serde_json::to_vec(distributions).expect("distributions serialise"));
+    feed(&serde_json::to_vec(operations).expect("operations serialise"));
     format!("{hash:016x}")
 }

@@ -12,17 +12,17 @@ const CASES: [(&str, &str, &str); 3] = [
     (
         "default",
         include_str!("../../../tests/scenarios/default.json"),
-        "3230c3c5454f6723",
+        "10301bed89cb5a0b",
     ),
     (
         "faults",
         include_str!("../../../tests/scenarios/faults.json"),
-        "ac80a31bee304d32",
+        "f8a5a89941696038",
     ),
     (
         "outage",
         include_str!("../../../tests/scenarios/outage.json"),
-        "64eb30cfe27ed784",
+        "b6e168bae028da0d",
     ),
 ];
 

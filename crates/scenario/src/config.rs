@@ -20,7 +20,10 @@ pub struct Config {
     pub app: AppConfig,
     pub pool: PoolConfig,
     pub db: DbConfig,
+    /// Faults and operations in time order (traffic changes are in `arrivals.steps`).
     pub faults: Vec<FaultConfig>,
+    /// For each of `faults`, its index in the scenario's `faults` list.
+    pub fault_sources: Vec<u32>,
     pub alerts: Vec<AlertRule>,
 }
 
@@ -214,6 +217,18 @@ pub enum FaultConfig {
 }
 
 impl FaultConfig {
+    /// The `kind` the scenario file writes for it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FaultConfig::DbOutage { .. } => "db_outage",
+            FaultConfig::SlowQueries { .. } => "slow_queries",
+            FaultConfig::RollingRestart { .. } => "rolling_restart",
+            FaultConfig::Reconfigure { .. } => "reconfigure",
+            FaultConfig::ConnectionLeak { .. } => "connection_leak",
+            FaultConfig::Scale { .. } => "scale",
+        }
+    }
+
     /// When it starts, µs.
     pub fn at_us(&self) -> u64 {
         match self {

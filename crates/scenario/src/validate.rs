@@ -433,8 +433,12 @@ impl Scenario {
         order.sort_by_key(|&i| s.faults[i].at());
         let mut current_pool = s.app.pool.clone();
         let mut faults = Vec::new();
+        let mut fault_sources = Vec::new();
         for i in order {
             let path = format!("faults[{i}]");
+            if !matches!(s.faults[i], Fault::TrafficChange { .. }) {
+                fault_sources.push(i as u32);
+            }
             let at_us = c.within_run(&format!("{path}.at"), s.faults[i].at(), s.duration);
             match &s.faults[i] {
                 Fault::DbOutage { duration, .. } => {
@@ -571,6 +575,7 @@ impl Scenario {
             pool,
             db,
             faults,
+            fault_sources,
             alerts: s.alerts.clone(),
         })
     }

@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use poolsim_advisor::exercise::{Outcome, describe_operation, outcome};
-use poolsim_engine::Report;
+use poolsim_engine::{Cause, Report};
 use poolsim_scenario::{Config, Fault, Scenario};
 use yew::prelude::*;
 
@@ -35,7 +35,7 @@ pub struct AfterAction {
     pub entries: Vec<Entry>,
     pub outcome: Outcome,
     /// `(cause, count)` for each cause that failed requests, most first.
-    pub causes: Vec<(&'static str, u64)>,
+    pub causes: Vec<(Cause, u64)>,
     /// The fewest instances that hold 90% of the failures, and how many there are.
     pub concentrated: Option<(Vec<u32>, usize)>,
     /// Signals between onset and recovery (or the end), against the time before onset.
@@ -99,18 +99,13 @@ impl AfterAction {
         entries.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
 
         let o = outcome(series, s.duration_s, 0.0);
-        let f = &s.requests.failures;
-        let mut causes: Vec<(&'static str, u64)> = [
-            ("refused by the database (too many clients)", f.db_refused),
-            ("timed out waiting for a pool connection", f.pool_timeout),
-            ("client gave up (request timeout)", f.client_timeout),
-            ("database unreachable", f.outage),
-            ("statement timeout", f.statement_timeout),
-            ("instance restarting or removed", f.unavailable),
-        ]
-        .into_iter()
-        .filter(|&(_, n)| n > 0)
-        .collect();
+        let mut causes: Vec<(Cause, u64)> = s
+            .requests
+            .failures
+            .iter()
+            .map(|(cause, &n)| (cause, n))
+            .filter(|&(_, n)| n > 0)
+            .collect();
         causes.sort_by_key(|c| std::cmp::Reverse(c.1));
 
         // Among the instances that served at all (a scaled fleet has slots that never did).
@@ -374,8 +369,8 @@ pub fn AfterActionReport(props: &AfterActionProps) -> Html {
                     <li>{failed_line}</li>
                     if !span.is_empty() { <li>{span}</li> }
                     { for a.causes.iter().map(|(cause, n)| html! {
-                        <li>{format!("{}: {} ({})", cause, number(*n as f64),
-                            percent(*n as f64 / props.report.summary.requests.failed.max(1) as f64))}</li>
+                        <li data-cause={cause.key()}>{format!("{}: {} ({}): {}", cause.label(), number(*n as f64),
+                            percent(*n as f64 / props.report.summary.requests.failed.max(1) as f64), cause.meaning())}</li>
                     }) }
                     if let Some(c) = concentrated { <li>{c}</li> }
                 </ul>
@@ -474,7 +469,7 @@ mod tests {
         assert_eq!(a.entries.len(), 9);
         assert!(a.entries.windows(2).all(|w| w[0].at_s <= w[1].at_s));
         assert_eq!(a.entries.iter().filter(|e| e.kind == "alert").count(), 2);
-        assert_eq!(a.causes[0].0, "refused by the database (too many clients)");
+        assert_eq!(a.causes[0].0, Cause::DbRefused);
         // The four instances restarted last hold the failures.
         assert_eq!(a.concentrated, Some((vec![8, 9, 10, 11], 12)));
         assert_eq!(a.fixes[0].label, "pools cut to 40");

@@ -59,6 +59,10 @@ pub struct Line {
     pub ys: Rc<[f64]>,
     /// The pinned run, drawn dashed under the current one.
     pub baseline: bool,
+    /// A limit that changes over time (the pools' `max_size` total, the database's usable
+    /// connections): drawn red and dashed, labelled at its right end with the value there,
+    /// read by the cursor like any line, and left out of the legend.
+    pub limit: bool,
 }
 
 /// A horizontal limit, such as the database's usable connections.
@@ -321,7 +325,30 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
     });
     let lines = panel.lines.iter().map(|line| {
         let d = path(line, x, &y);
-        if line.baseline {
+        if line.limit {
+            let end = line
+                .xs
+                .iter()
+                .zip(line.ys.iter())
+                .rev()
+                .find(|(_, v)| v.is_finite())
+                .and_then(|(&xv, &yv)| Some((x.px(xv)?, y.px(yv), yv)));
+            let label = end.map(|(px, py, v)| {
+                html! {
+                    <text x={format!("{:.1}", px.max(LEFT + 140.0))} y={format!("{:.1}", py - 4.0)}
+                          text-anchor="end" style="fill: #d64545" data-limit-value={number(v)}>
+                        {format!("{} {}", line.label, number(v))}
+                    </text>
+                }
+            });
+            html! {
+                <g data-limit={line.key}>
+                    <path data-series={line.key} d={d} fill="none"
+                          style="stroke: #d64545; stroke-width: 1.2" stroke-dasharray="6 4" />
+                    { label.unwrap_or_default() }
+                </g>
+            }
+        } else if line.baseline {
             html! { <path data-series={line.key} data-baseline="true" d={d} fill="none"
             style={format!("stroke: {}; stroke-opacity: 0.55", line.color)}
             stroke-width="1.5" stroke-dasharray="5 4" /> }
@@ -332,7 +359,7 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
         }
     });
     let mut legend_x = LEFT;
-    let legend = panel.lines.iter().filter(|l| !l.baseline).map(|line| {
+    let legend = panel.lines.iter().filter(|l| !l.baseline && !l.limit).map(|line| {
         let at = legend_x;
         legend_x += 18.0 + 6.2 * line.label.chars().count() as f64;
         html! {
@@ -756,6 +783,7 @@ mod tests {
             xs: vec![0.0, 1.0, 2.0, 3.0].into(),
             ys: vec![1.0, f64::NAN, 2.0, 3.0].into(),
             baseline: false,
+            limit: false,
         };
         let panel = Panel {
             unit: "ms",

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use poolsim_engine::{Distributions, Report, Series};
+use poolsim_engine::{Cause, Distributions, Operations, Report, Series};
 use poolsim_scenario::{Config, Fault, Scenario};
 
 use crate::chart::{Line, Mark, Panel, RefLine, Span, XAxis};
@@ -55,6 +55,8 @@ impl ChartId {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
     pub series: Rc<Series>,
+    /// The faults and operations as the engine applied them (so far, for a live run).
+    pub operations: Rc<Operations>,
     pub duration_s: f64,
     /// Whole-run distributions (a finished run only).
     pub distributions: Option<Rc<Distributions>>,
@@ -66,6 +68,7 @@ impl Run {
     pub fn finished(report: &Report) -> Run {
         Run {
             series: Rc::new(report.series.clone()),
+            operations: Rc::new(report.operations.clone()),
             duration_s: report.summary.duration_s,
             distributions: Some(Rc::new(report.distributions.clone())),
             alerts: report
@@ -78,12 +81,12 @@ impl Run {
     }
 }
 
-/// Limits drawn as reference lines, from the scenario.
+/// What the charts take from the scenario: the instance slots (for the pool chart's
+/// picker) and the database's cores. Limits that change over a run (the pools' `max_size`,
+/// usable connections) come from the run's series.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Limits {
     pub instances: u32,
-    pub max_size: u32,
-    pub usable: u32,
     pub cores: u32,
 }
 
@@ -91,10 +94,20 @@ impl Limits {
     pub fn of(config: &Config) -> Limits {
         Limits {
             instances: config.instance_slots(),
-            max_size: config.pool.max_size,
-            usable: config.db.usable_connections(),
             cores: config.db.cores,
         }
+    }
+}
+
+/// The colour of a failure cause on every chart.
+pub fn cause_color(cause: Cause) -> &'static str {
+    match cause {
+        Cause::PoolTimeout => ORANGE,
+        Cause::ClientTimeout => PINK,
+        Cause::DbRefused => RED,
+        Cause::StatementTimeout => PURPLE,
+        Cause::Outage => GRAY,
+        Cause::Unavailable => BROWN,
     }
 }
 
@@ -113,6 +126,7 @@ const PURPLE: &str = "#8b5cf6";
 const TEAL: &str = "#0f9aa8";
 const PINK: &str = "#d0459a";
 const GRAY: &str = "#7b8794";
+const BROWN: &str = "#8d5a2b";
 
 /// Bucket start times of a series, seconds.
 fn times(series: &Series) -> Rc<[f64]> {
@@ -154,10 +168,24 @@ fn lines(run: &Run, baseline: Option<&Run>, instance: Instance, of: LinesOf) -> 
                 xs: xs.clone(),
                 ys,
                 baseline: is_baseline,
+                limit: false,
             });
         }
     }
     out
+}
+
+/// A limit of the run (not the baseline) as it changed over time, from its series.
+fn limit_line(run: &Run, key: &'static str, label: &str, ys: &[u32]) -> Line {
+    Line {
+        label: label.to_owned(),
+        key,
+        color: RED,
+        xs: times(&run.series),
+        ys: ys.iter().map(|&v| f64::from(v)).collect(),
+        baseline: false,
+        limit: true,
+    }
 }
 
 fn pool_lines(
@@ -222,40 +250,17 @@ fn throughput_lines(
     _: Instance,
 ) -> Vec<(&'static str, &'static str, &'static str, Rc<[f64]>)> {
     let b = s.bucket_s;
-    vec![
-        ("succeeded", "succeeded", GREEN, per_second(&s.succeeded, b)),
-        (
-            "failed_pool_timeout",
-            "pool timeout",
-            ORANGE,
-            per_second(&s.failed_pool_timeout, b),
-        ),
-        (
-            "failed_db_refused",
-            "too many clients",
-            RED,
-            per_second(&s.failed_db_refused, b),
-        ),
-        (
-            "failed_client_timeout",
-            "client timeout",
-            PINK,
-            per_second(&s.failed_client_timeout, b),
-        ),
-        (
-            "failed_statement_timeout",
-            "statement timeout",
-            PURPLE,
-            per_second(&s.failed_statement_timeout, b),
-        ),
-        (
-            "failed_outage",
-            "outage",
-            GRAY,
-            per_second(&s.failed_outage, b),
-        ),
-        ("retries", "retries", TEAL, per_second(&s.retries, b)),
-    ]
+    let mut out = vec![("succeeded", "succeeded", GREEN, per_second(&s.succeeded, b))];
+    for (cause, column) in s.failed.iter() {
+        out.push((
+            cause.key(),
+            cause.label(),
+            cause_color(cause),
+            per_second(column, b),
+        ));
+    }
+    out.push(("retries", "retries", TEAL, per_second(&s.retries, b)));
+    out
 }
 
 fn wait_lines(
@@ -265,15 +270,21 @@ fn wait_lines(
     vec![
         (
             "pool_wait_p50",
-            "wait p50",
+            "wait p50 (served)",
             GREEN,
             maybe(&s.pool_wait_p50_ms),
         ),
         (
             "pool_wait_p99",
-            "wait p99",
+            "wait p99 (served)",
             ORANGE,
             maybe(&s.pool_wait_p99_ms),
+        ),
+        (
+            "pool_wait_all_p99",
+            "wait p99 (all, timed out too)",
+            RED,
+            maybe(&s.pool_wait_all_p99_ms),
         ),
     ]
 }
@@ -283,14 +294,20 @@ fn latency_lines(
     _: Instance,
 ) -> Vec<(&'static str, &'static str, &'static str, Rc<[f64]>)> {
     vec![
-        ("latency_p50", "latency p50", BLUE, maybe(&s.latency_p50_ms)),
+        ("latency_p50", "p50 (succeeded)", BLUE, maybe(&s.latency_p50_ms)),
         (
             "latency_p95",
-            "latency p95",
+            "p95 (succeeded)",
             PURPLE,
             maybe(&s.latency_p95_ms),
         ),
-        ("latency_p99", "latency p99", RED, maybe(&s.latency_p99_ms)),
+        ("latency_p99", "p99 (succeeded)", RED, maybe(&s.latency_p99_ms)),
+        (
+            "latency_failed_p99",
+            "p99 to failure (failed)",
+            GRAY,
+            maybe(&s.latency_failed_p99_ms),
+        ),
     ]
 }
 
@@ -304,28 +321,36 @@ pub fn panels(
 ) -> Vec<Panel> {
     match id {
         ChartId::Pool => {
+            let s = &run.series;
             let cap = match instance {
-                Instance::All => limits.instances * limits.max_size,
-                Instance::One(_) => limits.max_size,
+                Instance::One(i) if i < s.instances.len() => {
+                    limit_line(run, "pool_max", "max_size", &s.instances[i].max)
+                }
+                _ => limit_line(run, "pool_max", "max_size total", &s.pool_max.max),
             };
+            let mut lines = lines(run, baseline, instance, pool_lines);
+            lines.push(cap);
             vec![Panel {
                 unit: "connections",
-                lines: lines(run, baseline, instance, pool_lines),
-                refs: vec![RefLine {
-                    label: format!("max_size total {cap}"),
-                    y: f64::from(cap),
-                }],
+                lines,
+                refs: vec![],
                 log: false,
             }]
         }
         ChartId::Db => vec![
             Panel {
                 unit: "connections",
-                lines: lines(run, baseline, instance, db_connection_lines),
-                refs: vec![RefLine {
-                    label: format!("usable max_connections {}", limits.usable),
-                    y: f64::from(limits.usable),
-                }],
+                lines: {
+                    let mut lines = lines(run, baseline, instance, db_connection_lines);
+                    lines.push(limit_line(
+                        run,
+                        "db_usable",
+                        "usable max_connections",
+                        &run.series.db_usable,
+                    ));
+                    lines
+                },
+                refs: vec![],
                 log: false,
             },
             Panel {
@@ -378,6 +403,7 @@ pub fn panels(
                         xs,
                         ys,
                         baseline: is_baseline,
+                        limit: false,
                     });
                 }
             }
@@ -451,86 +477,34 @@ fn cdf(bins: &[poolsim_engine::Bin]) -> (Rc<[f64]>, Rc<[f64]>) {
     (xs.into(), ys.into())
 }
 
-/// Fault windows from the scenario and alert firings from the run, for the time axis.
+/// Fault windows as the engine applied them, traffic changes, alert firings and timeline
+/// moments, for the time axis. A window's label names its fault as the scenario wrote it.
 pub fn spans(scenario: &Scenario, run: &Run) -> Vec<Span> {
     let end = run.duration_s;
-    let secs = |d: poolsim_scenario::Duration| d.as_secs_f64();
-    let until = |at: f64, d: f64| if d > 0.0 { at + d } else { end };
-    // A restart goes through the instances in service when it starts (scaling counts).
-    let in_service = |at: f64| {
-        let mut scales: Vec<(f64, u32)> = scenario
-            .faults
-            .iter()
-            .filter_map(|f| match f {
-                Fault::Scale { at: t, instances } if secs(*t) <= at => Some((secs(*t), *instances)),
-                _ => None,
-            })
-            .collect();
-        scales.sort_by(|a, b| a.0.total_cmp(&b.0));
-        f64::from(scales.last().map_or(scenario.app.instances, |s| s.1).max(1))
-    };
-    let restart = |at: f64, down: f64, gap: f64, batch: u32| {
-        at + (in_service(at) / f64::from(batch.max(1))).ceil() * (down + gap)
-    };
-    let mut out: Vec<Span> = scenario
+    let mut out: Vec<Span> = run
+        .operations
         .faults
         .iter()
-        .map(|f| {
-            let (from, to, label) = match f {
-                Fault::DbOutage { at, duration } => (
-                    secs(*at),
-                    secs(*at) + secs(*duration),
-                    "db outage".to_owned(),
-                ),
-                Fault::SlowQueries {
-                    at,
-                    duration,
-                    factor,
-                } => (
-                    secs(*at),
-                    until(secs(*at), secs(*duration)),
-                    format!("queries ×{factor}"),
-                ),
-                Fault::TrafficChange { at, rate_per_s } => {
-                    (secs(*at), secs(*at), format!("→ {rate_per_s}/s"))
-                }
-                Fault::RollingRestart {
-                    at,
-                    down,
-                    gap,
-                    batch,
-                } => (
-                    secs(*at),
-                    restart(secs(*at), secs(*down), secs(*gap), *batch),
-                    "rolling restart".to_owned(),
-                ),
-                Fault::Reconfigure {
-                    at,
-                    rolling_restart,
-                    ..
-                } => {
-                    let to = rolling_restart.as_ref().map_or(secs(*at), |r| {
-                        restart(secs(*at), secs(r.down), secs(r.gap), r.batch)
-                    });
-                    (secs(*at), to, "reconfigure".to_owned())
-                }
-                Fault::ConnectionLeak { at, duration, .. } => (
-                    secs(*at),
-                    until(secs(*at), secs(*duration)),
-                    "leak".to_owned(),
-                ),
-                Fault::Scale { at, instances } => {
-                    (secs(*at), secs(*at), format!("→ {instances} instances"))
-                }
-            };
-            Span {
-                from,
-                to: to.min(end),
-                label,
-                kind: Mark::Fault,
-            }
+        .map(|w| Span {
+            from: w.from_s,
+            to: w.to_s.unwrap_or(end).min(end),
+            label: scenario
+                .faults
+                .get(w.fault as usize)
+                .map_or_else(|| w.kind.replace('_', " "), fault_label),
+            kind: Mark::Fault,
         })
         .collect();
+    // Traffic changes are rate steps, applied when the scenario says.
+    out.extend(scenario.faults.iter().filter_map(|f| match f {
+        Fault::TrafficChange { at, rate_per_s } => Some(Span {
+            from: at.as_secs_f64(),
+            to: at.as_secs_f64(),
+            label: format!("→ {rate_per_s}/s"),
+            kind: Mark::Fault,
+        }),
+        _ => None,
+    }));
     out.extend(run.alerts.iter().map(|(name, at)| Span {
         from: *at,
         to: *at,
@@ -538,12 +512,25 @@ pub fn spans(scenario: &Scenario, run: &Run) -> Vec<Span> {
         kind: Mark::Alert,
     }));
     out.extend(scenario.timeline.moments.iter().map(|m| Span {
-        from: secs(m.at),
-        to: secs(m.at),
+        from: m.at.as_secs_f64(),
+        to: m.at.as_secs_f64(),
         label: m.label.clone(),
         kind: Mark::Moment,
     }));
     out
+}
+
+/// A fault's short label on the charts.
+fn fault_label(fault: &Fault) -> String {
+    match fault {
+        Fault::DbOutage { .. } => "db outage".to_owned(),
+        Fault::SlowQueries { factor, .. } => format!("queries ×{factor}"),
+        Fault::TrafficChange { rate_per_s, .. } => format!("→ {rate_per_s}/s"),
+        Fault::RollingRestart { .. } => "rolling restart".to_owned(),
+        Fault::Reconfigure { .. } => "reconfigure".to_owned(),
+        Fault::ConnectionLeak { .. } => "leak".to_owned(),
+        Fault::Scale { instances, .. } => format!("→ {instances} instances"),
+    }
 }
 
 /// Playback: the charts as they stood at `until` seconds. The run's lines end there, alerts,
@@ -585,6 +572,7 @@ mod tests {
             xs: xs.clone(),
             ys: xs.clone(),
             baseline,
+            limit: false,
         };
         let mut panels = vec![Panel {
             unit: "x",
@@ -614,46 +602,98 @@ mod tests {
         assert_eq!(spans[1].kind, Mark::Playhead);
     }
 
-    #[test]
-    fn charts_have_their_lines_limits_and_fault_windows() {
-        let config =
-            poolsim_scenario::load(include_str!("../../../tests/scenarios/outage.json")).unwrap();
-        let mut short = config.scenario.clone();
-        short.duration = "10m".parse().unwrap();
-        let config = short.validate().unwrap();
+    /// The value of line `key` at time `at_s` (the bucket holding it).
+    fn value_at(panel: &Panel, key: &str, at_s: f64) -> f64 {
+        let line = panel.lines.iter().find(|l| l.key == key && !l.baseline);
+        let line = line.unwrap_or_else(|| panic!("no line {key}"));
+        let i = line.xs.partition_point(|&x| x <= at_s) - 1;
+        line.ys[i]
+    }
+
+    fn finished(json: &str, duration: &str) -> (Config, Run) {
+        let mut scenario = poolsim_scenario::parse(json).unwrap();
+        scenario.duration = duration.parse().unwrap();
+        let config = scenario.validate().unwrap();
         let report = poolsim_engine::run(&config).unwrap();
-        let run = Run::finished(&report);
+        (config, Run::finished(&report))
+    }
+
+    #[test]
+    fn the_pool_limit_follows_the_fix_as_it_rolls_out() {
+        let (config, run) = finished(
+            include_str!("../../../tests/scenarios/outage-fix.json"),
+            "20m",
+        );
         let limits = Limits::of(&config);
-        let pool = panels(ChartId::Pool, &run, None, limits, Instance::All);
-        assert_eq!(pool[0].refs[0].y, 960.0);
-        assert_eq!(pool[0].lines.len(), 3);
-        let db = panels(ChartId::Db, &run, Some(&run), limits, Instance::All);
-        assert_eq!(db[0].refs[0].y, 497.0);
-        assert_eq!(db[0].lines.iter().filter(|l| l.baseline).count(), 2);
-        let one = panels(ChartId::Pool, &run, None, limits, Instance::One(11));
-        assert_eq!(one[0].refs[0].y, 80.0);
+        let pool = &panels(ChartId::Pool, &run, None, limits, Instance::All)[0];
+        // 12 x 80 before the fix at 15m; batches of 4 go down 40 s each, 20 s apart, and come
+        // back with pools of 40; 12 x 40 once the last batch is up (15m + 2m40s).
+        assert_eq!(value_at(pool, "pool_max", 60.0), 960.0);
+        assert_eq!(value_at(pool, "pool_max", 15.0 * 60.0 + 20.0), 640.0);
+        assert_eq!(value_at(pool, "pool_max", 15.0 * 60.0 + 50.0), 800.0);
+        assert_eq!(value_at(pool, "pool_max", 19.0 * 60.0), 480.0);
+        let limit = pool.lines.iter().find(|l| l.limit).unwrap();
+        assert_eq!(limit.label, "max_size total");
+        let one = &panels(ChartId::Pool, &run, None, limits, Instance::One(11))[0];
+        assert_eq!(value_at(one, "pool_max", 60.0), 80.0);
+        assert_eq!(value_at(one, "pool_max", 19.0 * 60.0), 40.0);
+        let db = &panels(ChartId::Db, &run, None, limits, Instance::All)[0];
+        assert_eq!(value_at(db, "db_usable", 19.0 * 60.0), 497.0);
+        let pinned = panels(ChartId::Db, &run, Some(&run), limits, Instance::All);
+        let dashed = pinned[0].lines.iter().filter(|l| l.baseline).count();
+        assert_eq!(dashed, 2, "the baseline's lines, not its limit");
         let dist = panels(ChartId::Distribution, &run, None, limits, Instance::All);
         let last = *dist[0].lines[1].ys.last().unwrap();
         assert!((last - 1.0).abs() < 1e-12, "a CDF ends at 1, got {last}");
-        let s = spans(&config.scenario, &run);
-        assert_eq!(s[0].label, "rolling restart");
-        // 12 instances, 4 at a time, each batch 40 s down and 20 s apart, from 3m.
-        assert_eq!((s[0].from, s[0].to), (180.0, 360.0));
-        assert!(
-            s.iter().any(|s| s.kind == Mark::Alert),
-            "the failure alert fires"
+        // The restart windows are the engine's: the outage's deploy at 3m, the fix's at 15m,
+        // each to its last batch's return.
+        let windows: Vec<(f64, f64, &str)> = spans(&config.scenario, &run)
+            .iter()
+            .filter(|s| s.kind == Mark::Fault)
+            .map(|s| (s.from, s.to, s.label.as_str()))
+            .map(|(a, b, l)| (a, b, if l == "rolling restart" { "restart" } else { "other" }))
+            .collect();
+        assert_eq!(windows[0], (180.0, 340.0, "restart"));
+        assert_eq!((windows[1].0, windows[1].1), (900.0, 1060.0));
+    }
+
+    #[test]
+    fn every_failure_cause_has_a_line_and_a_restart_of_all_shows_unavailable() {
+        let json = r#"{"duration": "2m", "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 200}},
+            "app": {"instances": 4, "pool": {"max_size": 5}},
+            "faults": [{"kind": "rolling_restart", "at": "30s", "down": "20s", "gap": "0s", "batch": 4}]}"#;
+        let (config, run) = finished(json, "2m");
+        let throughput = &panels(ChartId::Throughput, &run, None, Limits::of(&config), Instance::All)[0];
+        for cause in Cause::ALL {
+            let line = throughput.lines.iter().find(|l| l.key == cause.key());
+            let line = line.unwrap_or_else(|| panic!("no line for {cause:?}"));
+            assert_eq!(line.label, cause.label());
+        }
+        // All four instances are down from 30 s to 50 s: every request then fails "no instance".
+        let unavailable = value_at(throughput, Cause::Unavailable.key(), 40.0);
+        assert!((150.0..250.0).contains(&unavailable), "{unavailable}/s");
+        assert_eq!(value_at(throughput, "succeeded", 40.0), 0.0);
+        assert_eq!(value_at(throughput, Cause::Unavailable.key(), 70.0), 0.0);
+    }
+
+    #[test]
+    fn the_wait_chart_shows_the_waits_of_acquisitions_that_timed_out() {
+        let (config, run) = finished(
+            include_str!("../../../tests/scenarios/outage-replay.json"),
+            "20m",
         );
-        // After a scale-in to 4 instances, the same restart goes through 4, not 12.
-        let mut scaled = config.scenario.clone();
-        scaled.faults.insert(
-            0,
-            Fault::Scale {
-                at: "1m".parse().unwrap(),
-                instances: 4,
-            },
-        );
-        let s = spans(&scaled, &run);
-        let restart = s.iter().find(|s| s.label == "rolling restart").unwrap();
-        assert_eq!((restart.from, restart.to), (180.0, 240.0));
+        let wait = &panels(ChartId::Percentiles, &run, None, Limits::of(&config), Instance::All)[0];
+        // The starved instances' requests wait their whole 30 s connection_timeout.
+        let worst = wait
+            .lines
+            .iter()
+            .find(|l| l.key == "pool_wait_all_p99")
+            .unwrap()
+            .ys
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+        assert!((29_000.0..=30_500.0).contains(&worst), "{worst} ms");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use poolsim_engine::Report;
+use poolsim_engine::{Cause, Report};
 use poolsim_scenario::Config;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -266,46 +266,23 @@ pub fn Responders(props: &RespondersProps) -> Html {
             lines.push((last, format!("{} {text} (x{total})", stamp_of(last))));
         }
     };
-    log(
-        &|k| at(&series.pool_timeouts, k),
-        format!(
-            "WARN  HikariPool-1 - Connection is not available, request timed out after {}ms.",
-            c.pool.connection_timeout_us / 1000
-        ),
-    );
-    log(
-        &|k| {
-            let refused = at(&series.failed_db_refused, k).max(at(&series.db_connection_errors, k));
-            if at(&series.failed_outage, k) == 0 {
-                refused
-            } else {
-                0
-            }
-        },
-        "FATAL: sorry, too many clients already".to_owned(),
-    );
-    // Messages printed once per counted event.
-    let plain: [(&[u32], &str); 4] = [
-        (
-            &series.failed_outage,
-            "ERROR HikariPool-1 - Exception during pool initialization: Connection refused",
-        ),
-        (
-            &series.failed_statement_timeout,
-            "ERROR: canceling statement due to statement timeout",
-        ),
-        (
-            &series.leak_reports,
-            "WARN  ProxyLeakTask - Connection leak detection triggered for org.postgresql.jdbc.PgConnection, stack trace follows: java.lang.Exception: Apparent connection leak detected",
-        ),
-        (
-            &series.failed_client_timeout,
-            "WARN  http - client gave up waiting",
-        ),
-    ];
-    for (column, text) in plain {
-        log(&|k| at(column, k), text.to_owned());
+    let timeout_ms = c.pool.connection_timeout_us / 1000;
+    for cause in Cause::ALL {
+        let failed = &series.failed[cause];
+        let count = |k: usize| match cause {
+            // HikariCP logs every acquisition that times out, not only a request's last.
+            Cause::PoolTimeout => at(&series.pool_timeouts, k),
+            // The database refuses each opening; during an outage nothing reaches it.
+            Cause::DbRefused if at(&series.failed[Cause::Outage], k) > 0 => 0,
+            Cause::DbRefused => at(failed, k).max(at(&series.db_connection_errors, k)),
+            _ => at(failed, k),
+        };
+        log(&count, cause.log_line(timeout_ms));
     }
+    log(
+        &|k| at(&series.leak_reports, k),
+        "WARN  ProxyLeakTask - Connection leak detection triggered for org.postgresql.jdbc.PgConnection, stack trace follows: java.lang.Exception: Apparent connection leak detected".to_owned(),
+    );
     lines.sort_by_key(|(k, _)| *k);
     let logs: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
     let window = clock(LOG_WINDOW_S);

@@ -6,7 +6,7 @@
 //! before it (the page's controls); others queue behind each other (`window.poolsim.run`).
 
 use poolsim_advisor::review::Review;
-use poolsim_engine::{Report, Series};
+use poolsim_engine::{Operations, Report, Series};
 use poolsim_scenario::FieldError;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +41,9 @@ pub enum FromWorker {
         /// Index of the first bucket in `series`.
         from: usize,
         series: Box<Series>,
+        /// The faults and operations applied so far, when they changed since the last
+        /// message.
+        operations: Option<Box<Operations>>,
     },
     Done {
         id: u64,

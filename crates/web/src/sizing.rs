@@ -502,6 +502,7 @@ fn chart(ev: &Evidence, slos: &[Slo], usable: u32, fleet: u64) -> Html {
         xs: xs.clone(),
         ys,
         baseline: false,
+        limit: false,
     };
     let limit = |metric: poolsim_advisor::SloMetric| -> Vec<RefLine> {
         slos.iter()

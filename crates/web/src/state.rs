@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use poolsim_engine::{Report, Series};
+use poolsim_engine::{Operations, Report, Series};
 use poolsim_scenario::Config;
 use serde_json::Value;
 use yew::Reducible;
@@ -58,6 +58,8 @@ pub struct Running {
     pub events: u64,
     /// The buckets received so far.
     pub live: Rc<Series>,
+    /// The faults and operations applied so far.
+    pub operations: Rc<Operations>,
     /// When the control that started it changed (`performance.now()`), for the timings.
     pub changed_ms: Option<f64>,
     pub first_chart_ms: Option<f64>,
@@ -133,6 +135,7 @@ impl Page {
                     fraction: 0.0,
                     events: 0,
                     live: Rc::default(),
+                    operations: Rc::default(),
                     changed_ms,
                     first_chart_ms: None,
                 });
@@ -152,6 +155,7 @@ impl Page {
         {
             let run = Run {
                 series: r.live.clone(),
+                operations: r.operations.clone(),
                 duration_s: r.config.duration_us as f64 / 1e6,
                 distributions: None,
                 alerts: Vec::new(),
@@ -177,6 +181,7 @@ impl Page {
                 events,
                 from,
                 series,
+                operations,
             } => {
                 let Some(r) = self.running.as_mut().filter(|r| r.id == id) else {
                     return;
@@ -185,6 +190,9 @@ impl Page {
                 r.events = events;
                 if from == r.live.len() && !series.is_empty() {
                     Rc::make_mut(&mut r.live).append(&series);
+                }
+                if let Some(operations) = operations {
+                    r.operations = Rc::new(*operations);
                 }
             }
             FromWorker::Done { id, report, .. } => {
@@ -328,6 +336,7 @@ mod tests {
             events: 10,
             from: 0,
             series: Box::default(),
+            operations: None,
         };
         let p2 = p.clone().reduce(Action::Worker(stale));
         assert_eq!(p2.running, p.running);

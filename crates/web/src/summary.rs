@@ -31,7 +31,7 @@ pub fn percent(v: f64) -> String {
 #[component]
 pub fn SummaryPanel(props: &SummaryProps) -> Html {
     let s = &props.report.summary;
-    let v = verdict(s);
+    let v = verdict(&props.report);
     let r = &s.requests;
     let f = &r.failures;
     let failed_share = poolsim_advisor::failed_ratio(s);
@@ -49,19 +49,14 @@ pub fn SummaryPanel(props: &SummaryProps) -> Html {
         ),
         (
             "Failures by cause",
-            format!(
-                "pool timeout {}, too many clients {}, client timeout {}, statement timeout {}, outage {}, no instance {}",
-                f.pool_timeout,
-                f.db_refused,
-                f.client_timeout,
-                f.statement_timeout,
-                f.outage,
-                f.unavailable
-            ),
+            f.iter()
+                .map(|(cause, &n)| format!("{} {}", cause.label(), number(n as f64)))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         ("Retries", number(r.retries as f64)),
         (
-            "Pool wait",
+            "Pool wait (served)",
             format!(
                 "p50 {}, p99 {}, max {}; {} waited",
                 ms(s.pool_wait_ms.p50),
@@ -71,13 +66,38 @@ pub fn SummaryPanel(props: &SummaryProps) -> Html {
             ),
         ),
         (
-            "Latency",
+            "Pool wait (timed out)",
+            if s.pool_wait_timed_out_ms.count == 0 {
+                "none timed out".to_owned()
+            } else {
+                format!(
+                    "{} acquisitions gave up, after p50 {}, max {}",
+                    number(s.pool_wait_timed_out_ms.count as f64),
+                    ms(s.pool_wait_timed_out_ms.p50),
+                    ms(s.pool_wait_timed_out_ms.max)
+                )
+            },
+        ),
+        (
+            "Latency (succeeded)",
             format!(
                 "p50 {}, p95 {}, p99 {}",
                 ms(s.latency_ms.p50),
                 ms(s.latency_ms.p95),
                 ms(s.latency_ms.p99)
             ),
+        ),
+        (
+            "Time to failure",
+            if s.latency_failed_ms.count == 0 {
+                "no request failed".to_owned()
+            } else {
+                format!(
+                    "p50 {}, p99 {}",
+                    ms(s.latency_failed_ms.p50),
+                    ms(s.latency_failed_ms.p99)
+                )
+            },
         ),
         (
             "Pools",

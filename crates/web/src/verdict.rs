@@ -1,6 +1,6 @@
 //! The summary panel's one-word answer and its reason, from a finished run.
 
-use poolsim_engine::Summary;
+use poolsim_engine::Report;
 
 use crate::summary::percent;
 
@@ -36,37 +36,17 @@ const SATURATED_UTILIZATION: f64 = 0.85;
 const SATURATED_WAITED: f64 = 0.5;
 const SATURATED_CPU: f64 = 0.85;
 
-pub fn verdict(s: &Summary) -> Verdict {
+pub fn verdict(report: &Report) -> Verdict {
+    let s = &report.summary;
     let r = &s.requests;
     let failed_share = poolsim_advisor::failed_ratio(s);
-    let f = &r.failures;
-    let causes = [
-        (
-            f.db_refused,
-            "the database refused connections (\"too many clients\")",
-        ),
-        (
-            f.pool_timeout,
-            "requests waited longer than connection_timeout for a connection",
-        ),
-        (f.client_timeout, "clients gave up (request_timeout)"),
-        (f.statement_timeout, "queries ran past statement_timeout"),
-        (f.outage, "the database was unreachable"),
-        (f.unavailable, "no app instance was up"),
-    ];
-    let (top, cause) = causes
+    let (cause, top) = r
+        .failures
         .iter()
-        .copied()
-        .max_by_key(|(n, _)| *n)
-        .unwrap_or((0, ""));
-    let t = &s.theory;
-    let warning = t.oversubscribed.then(|| {
-        format!(
-            "The pools together may open {} connections; the database allows {}. A restart or \
-             a failover can leave instances with none.",
-            t.pool_capacity, t.db_usable_connections
-        )
-    });
+        .max_by_key(|&(c, &n)| (n, std::cmp::Reverse(c)))
+        .map(|(c, &n)| (c, n))
+        .expect("there are causes");
+    let warning = oversubscribed(report);
 
     let stuck_share = if r.arrived > 0 {
         r.in_flight as f64 / r.arrived as f64
@@ -89,9 +69,10 @@ pub fn verdict(s: &Summary) -> Verdict {
         return Verdict {
             level: Level::Exhausted,
             reason: format!(
-                "{} of requests failed; {} of those because {cause}.",
+                "{} of requests failed; {} of those {}.",
                 percent(failed_share),
-                percent(share_of_failures)
+                percent(share_of_failures),
+                cause.meaning()
             ),
             warning,
         };
@@ -151,6 +132,30 @@ pub fn verdict(s: &Summary) -> Verdict {
     }
 }
 
+/// The pools' capacity against what the database allows, from the run's series: the
+/// fleet's `max_size` total at its highest (every instance up) and at the end (after any
+/// reconfigure or scaling).
+fn oversubscribed(report: &Report) -> Option<String> {
+    let s = &report.series;
+    let usable = report.summary.db.usable_connections;
+    let peak = u64::from(s.pool_max.max.iter().copied().max()?);
+    let end = u64::from(*s.pool_max.max.last()?);
+    if peak <= usable {
+        return None;
+    }
+    Some(if end <= usable {
+        format!(
+            "The pools together could open {peak} connections, more than the {usable} the \
+             database allows, until a change brought them to {end}."
+        )
+    } else {
+        format!(
+            "The pools together may open {end} connections; the database allows {usable}. A \
+             restart or a failover can leave instances with none."
+        )
+    })
+}
+
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars
@@ -163,14 +168,12 @@ fn capitalise(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn run(json: &str) -> Summary {
+    fn run(json: &str) -> Report {
         let mut scenario = poolsim_scenario::parse(json).unwrap();
         if scenario.duration > "10m".parse().unwrap() {
             scenario.duration = "10m".parse().unwrap();
         }
-        poolsim_engine::run(&scenario.validate().unwrap())
-            .unwrap()
-            .summary
+        poolsim_engine::run(&scenario.validate().unwrap()).unwrap()
     }
 
     #[test]
@@ -195,7 +198,7 @@ mod tests {
                 "app": {"request_timeout": "0s", "pool": {"max_size": 4, "connection_timeout": "0s"}},
                 "faults": [{"kind": "connection_leak", "at": "10s", "fraction": 0.05}]}"#,
         );
-        assert_eq!(summary.requests.failed, 0);
+        assert_eq!(summary.summary.requests.failed, 0);
         let v = verdict(&summary);
         assert_eq!(v.level, Level::Exhausted, "{v:?}");
         assert!(v.reason.contains("still waiting"), "{v:?}");

@@ -25,6 +25,8 @@ struct Job {
     sim: Simulation,
     /// Buckets already sent.
     sent: usize,
+    /// `Operations::len` when they were last sent.
+    sent_operations: u64,
     /// Events per slice, adapted to `SLICE_MS`.
     slice: u64,
     /// Send the series as it grows (the page's runs; not `window.poolsim.run`'s).
@@ -171,6 +173,7 @@ impl Worker {
                         id,
                         sim: Simulation::new(&config),
                         sent: 0,
+                        sent_operations: 0,
                         slice: FIRST_SLICE,
                         stream,
                         engine_ms: 0.0,
@@ -210,12 +213,18 @@ impl Worker {
                     let series = job.sim.series();
                     let from = job.sent;
                     job.sent = series.len();
+                    let ops = job.sim.operations();
+                    let operations = (ops.len() != job.sent_operations).then(|| {
+                        job.sent_operations = ops.len();
+                        Box::new(ops.clone())
+                    });
                     let message = FromWorker::Progress {
                         id,
                         fraction: progress.fraction,
                         events: progress.events,
                         from,
                         series: Box::new(series.tail(from)),
+                        operations,
                     };
                     post(&self.scope, &message);
                 }

@@ -145,6 +145,21 @@ impl Histogram {
         out
     }
 
+    /// Adds `other`'s values (a histogram of the same precision) to this one's.
+    pub fn merge(&mut self, other: &Histogram) {
+        debug_assert_eq!(self.bits, other.bits);
+        if other.total == 0 {
+            return;
+        }
+        for i in other.used.clone() {
+            self.counts[i] += other.counts[i];
+        }
+        self.used = self.used.start.min(other.used.start)..self.used.end.max(other.used.end);
+        self.total += other.total;
+        self.sum += other.sum;
+        self.max = self.max.max(other.max);
+    }
+
     pub fn clear(&mut self) {
         if self.total != 0 {
             self.counts[self.used.clone()].fill(0);
@@ -220,6 +235,22 @@ mod tests {
                 "bin {low}..={high} wider than ~1/16"
             );
         }
+    }
+
+    #[test]
+    fn merge_is_recording_both() {
+        let (mut a, mut b, mut both) = (Histogram::new(6), Histogram::new(6), Histogram::new(6));
+        for v in [3, 900, 40_000] {
+            a.record(v);
+            both.record(v);
+        }
+        for v in [1, 30_000_000] {
+            b.record(v);
+            both.record(v);
+        }
+        a.merge(&b);
+        assert_eq!(a.quantiles([0.2, 0.5, 0.99]), both.quantiles([0.2, 0.5, 0.99]));
+        assert_eq!((a.count(), a.max(), a.mean()), (both.count(), both.max(), both.mean()));
     }
 
     #[test]
