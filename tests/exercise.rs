@@ -53,10 +53,16 @@ fn an_exercise_is_the_record_until_its_moment_and_then_the_change_decides() {
     let k = (MOMENT_S as f64 / recorded.series.bucket_s) as usize;
     let s = (&recorded.series, &report.series);
     assert_eq!(s.0.succeeded[..k], s.1.succeeded[..k]);
-    assert_eq!(s.0.failed[Cause::DbRefused][..k], s.1.failed[Cause::DbRefused][..k]);
+    assert_eq!(
+        s.0.failed[Cause::DbRefused][..k],
+        s.1.failed[Cause::DbRefused][..k]
+    );
     assert_eq!(s.0.pool_total.mean[..k], s.1.pool_total.mean[..k]);
     assert_eq!(s.0.db_cpu[..k], s.1.db_cpu[..k]);
-    assert_ne!(s.0.failed[Cause::DbRefused][k..], s.1.failed[Cause::DbRefused][k..]);
+    assert_ne!(
+        s.0.failed[Cause::DbRefused][k..],
+        s.1.failed[Cause::DbRefused][k..]
+    );
     // Then it recovers ten minutes sooner and fails well under half as many requests.
     let sooner = rec.time_to_recovery_s().unwrap() - cut.time_to_recovery_s().unwrap();
     assert!(

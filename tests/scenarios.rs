@@ -463,7 +463,10 @@ fn the_leak_replay_reproduces_its_story() {
     assert!(s.pool.leaked >= 30);
     // Pool timeouts, and the requests waiting on an instance when it restarts.
     let f = &s.requests.failures;
-    assert_eq!(s.requests.failed, f[Cause::PoolTimeout] + f[Cause::Unavailable]);
+    assert_eq!(
+        s.requests.failed,
+        f[Cause::PoolTimeout] + f[Cause::Unavailable]
+    );
     assert!(f[Cause::PoolTimeout] as f64 > 0.95 * s.requests.failed as f64);
     assert!(s.db.cpu_utilization < 0.2);
 

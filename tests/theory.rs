@@ -69,7 +69,8 @@ fn fixed_connection_timeout_is_mmc_plus_d() {
     assert_close("mean wait of served, ms", &served_wait, 240.0, 0.01);
     for s in &runs {
         assert_eq!(
-            s.requests.failed, s.requests.failures[Cause::PoolTimeout],
+            s.requests.failed,
+            s.requests.failures[Cause::PoolTimeout],
             "{:?}",
             s.requests
         );

@@ -328,15 +328,29 @@ fn failed_share(s: &Summary) -> f64 {
     }
 }
 
-/// Columns as `(text header, CSV header, value)`.
-const COLUMNS: [(&str, &str, fn(&Summary) -> Cell); 9] = [
+/// A column as `(text header, CSV header, value)`.
+type ColumnDef = (&'static str, &'static str, fn(&Summary) -> Cell);
+
+const COLUMNS: [ColumnDef; 9] = [
     ("arrived", "arrived", |s| Cell::Count(s.requests.arrived)),
-    ("succeeded", "succeeded", |s| Cell::Count(s.requests.succeeded)),
+    ("succeeded", "succeeded", |s| {
+        Cell::Count(s.requests.succeeded)
+    }),
     ("failed", "failed_pct", |s| Cell::Percent(failed_share(s))),
-    ("wait p99 ms", "pool_wait_p99_ms", |s| Cell::Ms(s.pool_wait_ms.p99)),
-    ("latency p99 ms", "latency_p99_ms", |s| Cell::Ms(s.latency_ms.p99)),
-    ("pool util", "pool_utilization", |s| Cell::Share(s.pool.utilization)),
-    ("peak pending", "peak_pool_pending", |s| Cell::Count(s.pool.peak_pending)),
-    ("peak db conns", "peak_db_connections", |s| Cell::Count(s.db.peak_connections)),
+    ("wait p99 ms", "pool_wait_p99_ms", |s| {
+        Cell::Ms(s.pool_wait_ms.p99)
+    }),
+    ("latency p99 ms", "latency_p99_ms", |s| {
+        Cell::Ms(s.latency_ms.p99)
+    }),
+    ("pool util", "pool_utilization", |s| {
+        Cell::Share(s.pool.utilization)
+    }),
+    ("peak pending", "peak_pool_pending", |s| {
+        Cell::Count(s.pool.peak_pending)
+    }),
+    ("peak db conns", "peak_db_connections", |s| {
+        Cell::Count(s.db.peak_connections)
+    }),
     ("digest", "digest", |s| Cell::Text(s.digest.clone())),
 ];

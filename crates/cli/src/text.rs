@@ -209,9 +209,17 @@ fn pool(out: &mut String, config: &Config, report: &Report) {
             .mean
             .iter()
             .fold(f32::INFINITY, |a, &b| a.min(b));
-        let mut capacity = format!("{} at the start, {} at the end", int(first.into()), int(last.into()));
+        let mut capacity = format!(
+            "{} at the start, {} at the end",
+            int(first.into()),
+            int(last.into())
+        );
         if f64::from(lowest) < f64::from(first.min(last)) {
-            let _ = write!(capacity, ", down to {} while instances were down", num(lowest.into()));
+            let _ = write!(
+                capacity,
+                ", down to {} while instances were down",
+                num(lowest.into())
+            );
         }
         line(out, "max_size total", capacity);
     }
@@ -359,7 +367,11 @@ fn operations(out: &mut String, report: &Report) {
                 secs(batches[0].up_s - batches[0].down_s)
             );
         }
-        let reached: Vec<_> = ops.reconfigures.iter().filter(|r| r.fault == w.fault).collect();
+        let reached: Vec<_> = ops
+            .reconfigures
+            .iter()
+            .filter(|r| r.fault == w.fault)
+            .collect();
         if let (Some(first), Some(last)) = (reached.first(), reached.last()) {
             let _ = write!(
                 what,

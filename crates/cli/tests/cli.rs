@@ -197,10 +197,15 @@ fn run_csv_has_a_header_and_one_row_per_bucket() {
         "failed_pool_timeout",
         "hikaricp_connections_pending_mean",
         "hikaricp_connections_timeout_total",
-        "db_connections_max",
+        "db_connections_peak",
+        "hikaricp_connections_max_peak",
         "http_latency_p99_ms",
     ] {
         assert!(header.contains(&column), "no {column} in {header:?}");
+    }
+    for cause in poolsim_engine::Cause::ALL {
+        let column = format!("failed_{}", cause.key());
+        assert!(header.contains(&column.as_str()), "no {column}");
     }
     // 20 s in buckets of 1 s.
     assert_eq!(lines.len(), 1 + 20);
@@ -215,6 +220,14 @@ fn run_csv_has_a_header_and_one_row_per_bucket() {
         .map(|r| r.split(',').nth(arrivals).unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(total, u(&json_summary(&file, &[]), "/requests/arrived"));
+    // Micrometer's hikaricp_connections_max: the configured max_size, 2 instances x 4.
+    let max = header
+        .iter()
+        .position(|h| *h == "hikaricp_connections_max_peak")
+        .unwrap();
+    for row in &lines[1..] {
+        assert_eq!(row.split(',').nth(max), Some("8"), "{row}");
+    }
 }
 
 #[test]

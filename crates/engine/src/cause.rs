@@ -99,14 +99,14 @@ impl Cause {
             ),
             Cause::ClientTimeout => "WARN  http - client gave up waiting (request_timeout)".into(),
             Cause::DbRefused => "FATAL: sorry, too many clients already".into(),
-            Cause::StatementTimeout => {
-                "ERROR: canceling statement due to statement timeout".into()
-            }
+            Cause::StatementTimeout => "ERROR: canceling statement due to statement timeout".into(),
             Cause::Outage => {
                 "ERROR HikariPool-1 - Exception during pool initialization: Connection refused"
                     .into()
             }
-            Cause::Unavailable => "ERROR http - 503 Service Unavailable: no healthy upstream".into(),
+            Cause::Unavailable => {
+                "ERROR http - 503 Service Unavailable: no healthy upstream".into()
+            }
         }
     }
 

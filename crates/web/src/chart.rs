@@ -359,18 +359,22 @@ fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Optio
         }
     });
     let mut legend_x = LEFT;
-    let legend = panel.lines.iter().filter(|l| !l.baseline && !l.limit).map(|line| {
-        let at = legend_x;
-        legend_x += 18.0 + 6.2 * line.label.chars().count() as f64;
-        html! {
-            <g>
-                <rect x={at.to_string()} y={(top - 15.0).to_string()} width="10" height="10"
-                      style={format!("fill: {}", line.color)} />
-                <text x={(at + 13.0).to_string()} y={(top - 6.0).to_string()}
-                      style={PALETTE_TEXT}>{line.label.clone()}</text>
-            </g>
-        }
-    });
+    let legend = panel
+        .lines
+        .iter()
+        .filter(|l| !l.baseline && !l.limit)
+        .map(|line| {
+            let at = legend_x;
+            legend_x += 18.0 + 6.2 * line.label.chars().count() as f64;
+            html! {
+                <g>
+                    <rect x={at.to_string()} y={(top - 15.0).to_string()} width="10" height="10"
+                          style={format!("fill: {}", line.color)} />
+                    <text x={(at + 13.0).to_string()} y={(top - 6.0).to_string()}
+                          style={PALETTE_TEXT}>{line.label.clone()}</text>
+                </g>
+            }
+        });
     let has_baseline = panel.lines.iter().any(|l| l.baseline);
     html! {
         <g>

@@ -294,14 +294,24 @@ fn latency_lines(
     _: Instance,
 ) -> Vec<(&'static str, &'static str, &'static str, Rc<[f64]>)> {
     vec![
-        ("latency_p50", "p50 (succeeded)", BLUE, maybe(&s.latency_p50_ms)),
+        (
+            "latency_p50",
+            "p50 (succeeded)",
+            BLUE,
+            maybe(&s.latency_p50_ms),
+        ),
         (
             "latency_p95",
             "p95 (succeeded)",
             PURPLE,
             maybe(&s.latency_p95_ms),
         ),
-        ("latency_p99", "p99 (succeeded)", RED, maybe(&s.latency_p99_ms)),
+        (
+            "latency_p99",
+            "p99 (succeeded)",
+            RED,
+            maybe(&s.latency_p99_ms),
+        ),
         (
             "latency_failed_p99",
             "p99 to failure (failed)",
@@ -651,7 +661,17 @@ mod tests {
             .iter()
             .filter(|s| s.kind == Mark::Fault)
             .map(|s| (s.from, s.to, s.label.as_str()))
-            .map(|(a, b, l)| (a, b, if l == "rolling restart" { "restart" } else { "other" }))
+            .map(|(a, b, l)| {
+                (
+                    a,
+                    b,
+                    if l == "rolling restart" {
+                        "restart"
+                    } else {
+                        "other"
+                    },
+                )
+            })
             .collect();
         assert_eq!(windows[0], (180.0, 340.0, "restart"));
         assert_eq!((windows[1].0, windows[1].1), (900.0, 1060.0));
@@ -663,7 +683,13 @@ mod tests {
             "app": {"instances": 4, "pool": {"max_size": 5}},
             "faults": [{"kind": "rolling_restart", "at": "30s", "down": "20s", "gap": "0s", "batch": 4}]}"#;
         let (config, run) = finished(json, "2m");
-        let throughput = &panels(ChartId::Throughput, &run, None, Limits::of(&config), Instance::All)[0];
+        let throughput = &panels(
+            ChartId::Throughput,
+            &run,
+            None,
+            Limits::of(&config),
+            Instance::All,
+        )[0];
         for cause in Cause::ALL {
             let line = throughput.lines.iter().find(|l| l.key == cause.key());
             let line = line.unwrap_or_else(|| panic!("no line for {cause:?}"));
@@ -678,11 +704,14 @@ mod tests {
 
     #[test]
     fn the_wait_chart_shows_the_waits_of_acquisitions_that_timed_out() {
-        let (config, run) = finished(
-            include_str!("../../../tests/scenarios/outage-replay.json"),
-            "20m",
-        );
-        let wait = &panels(ChartId::Percentiles, &run, None, Limits::of(&config), Instance::All)[0];
+        let (config, run) = finished(include_str!("../../../tests/scenarios/outage.json"), "10m");
+        let wait = &panels(
+            ChartId::Percentiles,
+            &run,
+            None,
+            Limits::of(&config),
+            Instance::All,
+        )[0];
         // The starved instances' requests wait their whole 30 s connection_timeout.
         let worst = wait
             .lines

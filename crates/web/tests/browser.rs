@@ -51,17 +51,29 @@ async fn a_chart_draws_lines_limits_and_fault_windows() {
         .collect();
     let panels = Rc::new(vec![Panel {
         unit: "connections",
-        lines: vec![Line {
-            label: "active".into(),
-            key: "active",
-            color: "#000",
-            xs,
-            ys,
-            baseline: false,
-        }],
+        lines: vec![
+            Line {
+                label: "active".into(),
+                key: "active",
+                color: "#000",
+                xs: xs.clone(),
+                ys,
+                baseline: false,
+                limit: false,
+            },
+            Line {
+                label: "max_size total".into(),
+                key: "pool_max",
+                color: "#d64545",
+                xs,
+                ys: (0..60).map(|i| if i < 40 { 10.0 } else { 6.0 }).collect(),
+                baseline: false,
+                limit: true,
+            },
+        ],
         refs: vec![RefLine {
-            label: "max_size total 10".into(),
-            y: 10.0,
+            label: "cores 8".into(),
+            y: 8.0,
         }],
         log: false,
     }]);
@@ -79,7 +91,25 @@ async fn a_chart_draws_lines_limits_and_fault_windows() {
     );
     assert!(
         host.query_selector("[data-ref]").unwrap().is_some(),
-        "the limit is drawn"
+        "the reference line is drawn"
+    );
+    // The limit that changed is labelled with its value at the end, beside its line.
+    let limit = host
+        .query_selector("[data-limit=pool_max] text")
+        .unwrap()
+        .expect("the limit's label");
+    assert_eq!(limit.text_content().unwrap(), "max_size total 6");
+    let d = host
+        .query_selector("[data-limit=pool_max] path")
+        .unwrap()
+        .unwrap()
+        .get_attribute("d")
+        .unwrap();
+    let last_y: f64 = d.rsplit(',').next().unwrap().parse().unwrap();
+    let label_y: f64 = limit.get_attribute("y").unwrap().parse().unwrap();
+    assert!(
+        (last_y - 4.0 - label_y).abs() < 0.2,
+        "label at {label_y}, line ends at {last_y}"
     );
     assert!(
         host.query_selector("[data-mark=fault]").unwrap().is_some(),

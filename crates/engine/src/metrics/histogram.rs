@@ -249,8 +249,14 @@ mod tests {
             both.record(v);
         }
         a.merge(&b);
-        assert_eq!(a.quantiles([0.2, 0.5, 0.99]), both.quantiles([0.2, 0.5, 0.99]));
-        assert_eq!((a.count(), a.max(), a.mean()), (both.count(), both.max(), both.mean()));
+        assert_eq!(
+            a.quantiles([0.2, 0.5, 0.99]),
+            both.quantiles([0.2, 0.5, 0.99])
+        );
+        assert_eq!(
+            (a.count(), a.max(), a.mean()),
+            (both.count(), both.max(), both.mean())
+        );
     }
 
     #[test]
