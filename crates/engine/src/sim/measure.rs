@@ -438,48 +438,11 @@ impl Measurement {
             cfg.seed
         );
         let pool = self.pool_stats(now, measured_us);
-        let mean = |g: &mut Gauge| g.run(now).0 as f64 / measured_us;
-        let db = DbStats {
-            usable_connections: u64::from(self.usable),
-            peak_connections: self.db_connections.run(now).1,
-            mean_connections: mean(&mut self.db_connections),
-            refused_connections: end.db_refused,
-            failed_connections: end.db_failed,
-            mean_running_queries: mean(&mut self.db_running),
-            peak_running_queries: self.db_running.run(now).1,
-            cpu_utilization: mean(&mut self.db_busy) / f64::from(self.cores),
-        };
-        let t = &self.times;
-        let wait = stats_ms(&t.wait);
-        let pool_wait_ms = WaitStats {
-            mean: wait.mean,
-            p50: wait.p50,
-            p95: wait.p95,
-            p99: wait.p99,
-            p999: wait.p999,
-            max: wait.max,
-            waited_fraction: if wait.count > 0 {
-                self.waited as f64 / wait.count as f64
-            } else {
-                0.0
-            },
-            count: wait.count,
-        };
-        let instances = self
-            .instances
-            .iter_mut()
-            .enumerate()
-            .map(|(k, inst)| InstanceStats {
-                instance: k as u32,
-                succeeded: inst.succeeded,
-                failed: inst.failed,
-                pool_timeouts: inst.pool_timeouts,
-                mean_connections: inst.levels[TOTAL].run(now).0 as f64 / measured_us,
-                mean_active: inst.levels[ACTIVE].run(now).0 as f64 / measured_us,
-                mean_pending: inst.levels[PENDING].run(now).0 as f64 / measured_us,
-            })
-            .collect();
+        let db = self.db_stats(end, measured_us);
+        let pool_wait_ms = self.wait_stats();
+        let instances = self.instance_stats(now, measured_us);
         let series = std::mem::take(&mut self.series);
+        let t = &self.times;
         let mut summary = Summary {
             name: cfg.scenario.name.clone(),
             seed: cfg.seed,
@@ -519,6 +482,56 @@ impl Measurement {
             distributions,
             operations,
         }
+    }
+
+    fn db_stats(&mut self, end: &End<'_>, measured_us: f64) -> DbStats {
+        let now = end.now;
+        let mean = |g: &mut Gauge| g.run(now).0 as f64 / measured_us;
+        DbStats {
+            usable_connections: u64::from(self.usable),
+            peak_connections: self.db_connections.run(now).1,
+            mean_connections: mean(&mut self.db_connections),
+            refused_connections: end.db_refused,
+            failed_connections: end.db_failed,
+            mean_running_queries: mean(&mut self.db_running),
+            peak_running_queries: self.db_running.run(now).1,
+            cpu_utilization: mean(&mut self.db_busy) / f64::from(self.cores),
+        }
+    }
+
+    /// Successful acquisitions' waits.
+    fn wait_stats(&self) -> WaitStats {
+        let wait = stats_ms(&self.times.wait);
+        WaitStats {
+            mean: wait.mean,
+            p50: wait.p50,
+            p95: wait.p95,
+            p99: wait.p99,
+            p999: wait.p999,
+            max: wait.max,
+            waited_fraction: if wait.count > 0 {
+                self.waited as f64 / wait.count as f64
+            } else {
+                0.0
+            },
+            count: wait.count,
+        }
+    }
+
+    fn instance_stats(&mut self, now: SimTime, measured_us: f64) -> Vec<InstanceStats> {
+        self.instances
+            .iter_mut()
+            .enumerate()
+            .map(|(k, inst)| InstanceStats {
+                instance: k as u32,
+                succeeded: inst.succeeded,
+                failed: inst.failed,
+                pool_timeouts: inst.pool_timeouts,
+                mean_connections: inst.levels[TOTAL].run(now).0 as f64 / measured_us,
+                mean_active: inst.levels[ACTIVE].run(now).0 as f64 / measured_us,
+                mean_pending: inst.levels[PENDING].run(now).0 as f64 / measured_us,
+            })
+            .collect()
     }
 
     /// The pools' whole-run figures.

@@ -280,22 +280,12 @@ impl Simulation {
 
     fn handle(&mut self, event: Event) -> Result<(), RunError> {
         match event {
-            Event::Arrival { tag } => {
-                if self.clients.arrivals.is_due(tag) {
-                    self.arrive()?;
-                    self.schedule_next_arrival();
-                }
-            }
+            Event::Arrival { tag } => self.arrival(tag)?,
             Event::RateStep { index } => {
                 self.clients.arrivals.step(index);
                 self.restart_arrivals();
             }
-            Event::BurstFlip => {
-                if let Some(next) = self.clients.arrivals.flip_burst() {
-                    self.queue.push(self.now + next, Event::BurstFlip);
-                    self.restart_arrivals();
-                }
-            }
+            Event::BurstFlip => self.burst_flip(),
             Event::Retry { req, attempt } => self.retry(req, attempt),
             Event::ClientTimeout { req, attempt } => {
                 if self.clients.awaits(req, attempt) {
@@ -303,16 +293,7 @@ impl Simulation {
                 }
             }
             Event::PoolTimeout { job, tag } => self.pool_timeout(job, tag),
-            Event::JobStep { job, tag } => {
-                let j = self.jobs.get(job);
-                if j.tag == tag {
-                    match j.phase {
-                        Phase::Network => self.enter_db(job),
-                        Phase::Think => self.start_query(job),
-                        _ => {}
-                    }
-                }
-            }
+            Event::JobStep { job, tag } => self.job_step(job, tag),
             Event::StatementTimeout { job, tag } => self.statement_timeout(job, tag),
             Event::DbComplete { tag } => self.db_complete(tag),
             Event::QueryDone { job, seq } => {
@@ -332,14 +313,7 @@ impl Simulation {
                     self.kick_creator(instance);
                 }
             }
-            Event::Retire { conn, tag } => {
-                if let Some(conn) = self.pools.retire(conn, tag) {
-                    let i = self.pools.conns[conn].instance;
-                    self.close(conn);
-                    self.pool_changed(i);
-                    self.kick_creator(i);
-                }
-            }
+            Event::Retire { conn, tag } => self.retire(conn, tag),
             Event::LeakCheck { conn, tag } => {
                 let c = &self.pools.conns[conn];
                 if c.tag == tag && c.state == pool::ConnState::Active {
@@ -384,9 +358,20 @@ impl Simulation {
         }
     }
 
-    fn schedule_next_arrival(&mut self) {
-        if let Some((at, tag)) = self.clients.arrivals.next(self.now) {
-            self.queue.push(at, Event::Arrival { tag });
+    fn arrival(&mut self, tag: u32) -> Result<(), RunError> {
+        if self.clients.arrivals.is_due(tag) {
+            self.arrive()?;
+            if let Some((at, tag)) = self.clients.arrivals.next(self.now) {
+                self.queue.push(at, Event::Arrival { tag });
+            }
+        }
+        Ok(())
+    }
+
+    fn burst_flip(&mut self) {
+        if let Some(next) = self.clients.arrivals.flip_burst() {
+            self.queue.push(self.now + next, Event::BurstFlip);
+            self.restart_arrivals();
         }
     }
 
@@ -601,6 +586,15 @@ impl Simulation {
         }
     }
 
+    fn retire(&mut self, conn: u32, born: u64) {
+        if let Some(conn) = self.pools.retire(conn, born) {
+            let i = self.pools.conns[conn].instance;
+            self.close(conn);
+            self.pool_changed(i);
+            self.kick_creator(i);
+        }
+    }
+
     fn housekeep(&mut self, i: u32) {
         if !self.fleet.is_up(i) {
             return;
@@ -628,6 +622,18 @@ impl Simulation {
             self.queue.push(self.now + rtt, Event::JobStep { job, tag });
         } else {
             self.enter_db(job);
+        }
+    }
+
+    /// A job's network round trip or think time is over.
+    fn job_step(&mut self, job: u32, tag: u64) {
+        let j = self.jobs.get(job);
+        if j.tag == tag {
+            match j.phase {
+                Phase::Network => self.enter_db(job),
+                Phase::Think => self.start_query(job),
+                _ => {}
+            }
         }
     }
 
