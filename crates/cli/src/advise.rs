@@ -8,7 +8,8 @@ use poolsim_advisor::{Advice, AdviseError, Options, Slo};
 
 use poolsim_engine::csv;
 
-use crate::{Failure, Format, input, parallel, units};
+use crate::{Failure, Format, input, parallel};
+use poolsim_explain::format;
 
 /// Prints the advice; `Ok(false)` when no size meets the objectives (exit 1).
 pub fn advise(
@@ -60,7 +61,7 @@ fn text(a: &Advice) -> String {
     let _ = writeln!(
         out,
         "  offered load {} erlangs per instance (Little's law): fewer connections cannot keep up\n",
-        units::num(a.offered_load_per_instance)
+        format::num(a.offered_load_per_instance)
     );
     let header = [
         "max_size",
@@ -80,11 +81,11 @@ fn text(a: &Advice) -> String {
         };
         rows.push(vec![
             r.max_size.to_string(),
-            units::num(r.wait_p99_ms),
-            units::num(r.latency_p99_ms),
-            units::share(r.failed_ratio),
-            units::share(r.pool_utilization),
-            units::int(r.db_peak_connections),
+            format::num(r.wait_p99_ms),
+            format::num(r.latency_p99_ms),
+            format::share(r.failed_ratio),
+            format::share(r.pool_utilization),
+            format::int(r.db_peak_connections),
             verdict,
         ]);
     }

@@ -10,7 +10,8 @@ use poolsim_advisor::config_files::{self, FoundConfig};
 use poolsim_advisor::review::{Review, ReviewError, review};
 use poolsim_scenario::{Arrivals, Scenario};
 
-use crate::{Failure, Format, input, parallel, units};
+use crate::{Failure, Format, input, parallel};
+use poolsim_explain::format;
 
 pub struct CheckArgs {
     pub scenario: Option<PathBuf>,
@@ -72,8 +73,8 @@ fn text(r: &Review) -> String {
          (objectives: {})",
         r.instances,
         r.max_size,
-        units::int(r.pool_total),
-        units::int(u64::from(r.db_usable_connections)),
+        format::int(r.pool_total),
+        format::int(u64::from(r.db_usable_connections)),
         r.objectives.join(", ")
     );
     if !r.sources.is_empty() {
@@ -110,10 +111,10 @@ fn text(r: &Review) -> String {
             out,
             "{:<width$}  {:>7}  {:>11}  {:>14}  {:>7}  {verdict}",
             s.name,
-            units::share(s.failed_ratio),
-            units::num(s.wait_p99_ms),
-            units::num(s.latency_p99_ms),
-            units::int(s.db_peak_connections),
+            format::share(s.failed_ratio),
+            format::num(s.wait_p99_ms),
+            format::num(s.latency_p99_ms),
+            format::int(s.db_peak_connections),
         );
     }
     let _ = writeln!(

@@ -11,7 +11,6 @@ mod parallel;
 mod progress;
 mod sweep;
 mod text;
-mod units;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Write};
 use poolsim_engine::{Report, RunError, Simulation};
 use poolsim_scenario::{Config, Duration};
 
-use crate::units;
+use poolsim_explain::format;
 
 /// Events per slice: a few tenths of a second of work natively.
 const SLICE_EVENTS: u64 = 2_000_000;
@@ -33,7 +33,7 @@ pub fn run(config: &Config, show: bool) -> Result<Report, RunError> {
             Ok(p) => {
                 draw(&format!(
                     "simulated {} of {total} ({:.0}%), {:.1} M events",
-                    units::secs(p.sim_time_s),
+                    format::secs(p.sim_time_s),
                     p.fraction * 100.0,
                     p.events as f64 / 1e6
                 ));

@@ -20,7 +20,8 @@ use serde_json::Value;
 use self::spec::{MAX_POINTS, SetArg};
 use poolsim_engine::csv;
 
-use crate::{Failure, Format, input, parallel, units};
+use crate::{Failure, Format, input, parallel};
+use poolsim_explain::format;
 
 pub fn sweep(
     file: &Path,
@@ -301,9 +302,9 @@ enum Cell {
 impl Cell {
     fn text(&self) -> String {
         match self {
-            Cell::Count(n) => units::int(*n),
-            Cell::Ms(ms) => units::num(*ms),
-            Cell::Share(f) | Cell::Percent(f) => units::share(*f),
+            Cell::Count(n) => format::int(*n),
+            Cell::Ms(ms) => format::num(*ms),
+            Cell::Share(f) | Cell::Percent(f) => format::share(*f),
             Cell::Text(s) => s.clone(),
         }
     }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use poolsim_engine::{InstanceStats, Report, Summary};
 use poolsim_scenario::{Config, Duration};
 
-use crate::units::{int, num, pct, secs, share};
+use poolsim_explain::format::{int, num, pct, secs, share, timeout};
 
 /// Instances listed one per line; beyond this only the ones with the most failures.
 const MAX_INSTANCE_ROWS: usize = 20;
@@ -18,7 +18,7 @@ const LABEL: usize = 18;
 pub fn summary(config: &Config, report: &Report) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    heading(&mut out, config, s);
+    heading(&mut out, config, report);
     requests(&mut out, s);
     waits(&mut out, s);
     pool(&mut out, config, report);
@@ -26,7 +26,7 @@ pub fn summary(config: &Config, report: &Report) -> String {
     instances(&mut out, s);
     operations(&mut out, report);
     alerts(&mut out, s);
-    theory(&mut out, config, s);
+    theory(&mut out, config, report);
     let _ = writeln!(out, "\nevents {}   digest {}", int(s.events), s.digest);
     out
 }
@@ -42,7 +42,8 @@ fn labelled(out: &mut String, label: &str, width: usize, value: impl std::fmt::D
     let _ = writeln!(out, "  {label:<width$}{value}");
 }
 
-fn heading(out: &mut String, config: &Config, s: &Summary) {
+fn heading(out: &mut String, config: &Config, report: &Report) {
+    let s = &report.summary;
     let name = if s.name.is_empty() {
         "scenario"
     } else {
@@ -69,14 +70,15 @@ fn heading(out: &mut String, config: &Config, s: &Summary) {
         config.db.usable_connections(),
         config.db.cores,
     );
-    let t = &s.theory;
-    if t.oversubscribed {
-        let _ = writeln!(
-            out,
-            "WARNING: pools OVERSUBSCRIBED: {} pool connections > {} usable database connections",
-            int(t.pool_capacity),
-            int(t.db_usable_connections)
-        );
+    let verdict = poolsim_explain::verdict(report);
+    let _ = writeln!(
+        out,
+        "verdict: {}. {}",
+        verdict.level.as_str(),
+        verdict.reason
+    );
+    if let Some(warning) = verdict.warning {
+        let _ = writeln!(out, "WARNING: {warning}");
     }
 }
 
@@ -86,6 +88,13 @@ fn requests(out: &mut String, s: &Summary) {
     let _ = writeln!(out, "\nRequests");
     let w = int(r.arrived).len().max(5);
     let count = |n: u64| format!("{:>w$}", int(n));
+    // One label column for the section, wide enough for the longest cause shown.
+    let width = f
+        .iter()
+        .filter(|&(_, &n)| n > 0)
+        .map(|(cause, _)| cause.to_string().chars().count() + 4)
+        .fold(LABEL, usize::max);
+    let line = |out: &mut String, label: &str, value: String| labelled(out, label, width, value);
     line(out, "arrived", count(r.arrived));
     line(
         out,
@@ -443,159 +452,21 @@ fn alerts(out: &mut String, s: &Summary) {
     }
 }
 
-fn theory(out: &mut String, config: &Config, s: &Summary) {
-    let t = &s.theory;
-    let instances = config.app.instances.max(1);
+fn theory(out: &mut String, config: &Config, report: &Report) {
+    let rows = poolsim_explain::theory_rows(report, config);
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count() + 2)
+        .max()
+        .unwrap_or(0)
+        .max(LABEL);
     let _ = writeln!(out, "\nTheory beside measurement");
-    line(
-        out,
-        "offered load",
-        format!(
-            "{} erlangs = {} req/s x {} ms hold (Little's law)",
-            num(t.offered_load_erlangs),
-            num(t.arrival_rate_per_s),
-            num(t.mean_hold_ms)
-        ),
-    );
-    line(
-        out,
-        "",
-        format!(
-            "measured: {} connections active on average, {} ms hold",
-            num(s.pool.mean_active),
-            num(s.pool.mean_hold_ms)
-        ),
-    );
-    let per_pool = if instances > 1 {
-        format!(
-            "one pool of {} at {} req/s",
-            config.pool.max_size,
-            num(t.arrival_rate_per_s / f64::from(instances))
-        )
-    } else {
-        format!("a pool of {}", config.pool.max_size)
-    };
-    match &t.erlang_c {
-        Some(c) => {
-            line(
-                out,
-                "Erlang C",
-                format!(
-                    "{} waits, mean wait {} ms, p99 wait {} ms ({per_pool}, no timeout)",
-                    share(c.wait_probability),
-                    num(c.mean_wait_ms),
-                    num(c.p99_wait_ms)
-                ),
-            );
-            if instances > 1
-                && config.app.load_balancer == poolsim_scenario::LoadBalancer::RoundRobin
-            {
-                line(
-                    out,
-                    "",
-                    "(assumes Poisson arrivals per instance; round robin spaces them, so fewer wait)",
-                );
-            }
-            line(
-                out,
-                "",
-                format!(
-                    "measured: {} waited, mean wait {} ms, p99 wait {} ms",
-                    share(s.pool_wait_ms.waited_fraction),
-                    num(s.pool_wait_ms.mean),
-                    num(s.pool_wait_ms.p99)
-                ),
-            );
+    for row in rows {
+        labelled(out, row.name, width, &row.theory);
+        if let Some(note) = &row.note {
+            labelled(out, "", width, format!("({note})"));
         }
-        None if t.offered_load_erlangs / f64::from(instances)
-            >= f64::from(config.pool.max_size) =>
-        {
-            line(
-                out,
-                "Erlang C",
-                format!(
-                    "unstable: the load is more than {per_pool} can serve; without a timeout the queue grows without bound"
-                ),
-            );
-        }
-        None => line(
-            out,
-            "Erlang C",
-            "not applicable (no load, or a zero hold time)",
-        ),
-    }
-    if let Some(w) = &t.with_timeout {
-        let attempts = s.pool_wait_ms.count + s.pool.timeouts;
-        line(
-            out,
-            "with timeout",
-            format!(
-                "{} of acquisitions time out after {}, mean wait of the served {} ms (M/M/c+D)",
-                share(w.timeout_probability),
-                timeout(config.pool.connection_timeout_us),
-                num(w.mean_wait_served_ms)
-            ),
-        );
-        line(
-            out,
-            "",
-            format!("measured: {} timed out", pct(s.pool.timeouts, attempts)),
-        );
-    }
-    let capacity = format!(
-        "{} ({} x {}) vs {} usable database connections",
-        int(t.pool_capacity),
-        instances,
-        config.pool.max_size,
-        int(t.db_usable_connections)
-    );
-    if t.oversubscribed {
-        line(
-            out,
-            "pool capacity",
-            format!(
-                "{capacity}: OVERSUBSCRIBED by {} — the pools can ask for more connections than the database allows",
-                int(t.pool_capacity.saturating_sub(t.db_usable_connections))
-            ),
-        );
-    } else {
-        line(
-            out,
-            "pool capacity",
-            format!(
-                "{capacity}: fits, {} to spare",
-                int(t.db_usable_connections - t.pool_capacity.min(t.db_usable_connections))
-            ),
-        );
-    }
-    if (config.db.sigma > 0.0 || config.db.kappa > 0.0) && t.usl_peak_concurrency > 0 {
-        let peak = if t.usl_peak_concurrency >= t.pool_capacity {
-            format!(
-                "still rises at {} concurrent queries, the most the pools allow",
-                int(t.pool_capacity)
-            )
-        } else {
-            format!(
-                "peaks at {} concurrent queries; more connections make it slower",
-                int(t.usl_peak_concurrency)
-            )
-        };
-        line(
-            out,
-            "USL",
-            format!(
-                "database throughput {peak} (measured peak: {} running)",
-                int(s.db.peak_running_queries)
-            ),
-        );
-    }
-}
-
-fn timeout(us: u64) -> String {
-    if us == 0 {
-        "never".to_owned()
-    } else {
-        Duration::from_us(us).to_string()
+        labelled(out, "", width, format!("measured: {}", row.measured));
     }
 }
 

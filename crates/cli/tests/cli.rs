@@ -171,8 +171,15 @@ fn run_text_reads_as_a_report() {
     ] {
         assert!(text.contains(needle), "no {needle:?} in:\n{text}");
     }
+    // The verdict comes first, in the page's words: nothing failed, the pools a quarter busy.
+    let verdict = text.lines().nth(2).unwrap();
+    assert!(
+        verdict.starts_with("verdict: healthy. No failures; pools 2") && verdict.contains("% busy"),
+        "{text}"
+    );
     // 2 x 4 pool connections fit in 10.
     assert!(!text.contains("OVERSUBSCRIBED"), "{text}");
+    assert!(!text.contains("WARNING"), "{text}");
     assert_eq!(ok(&["run", file.arg(), "--format", "text"]), text);
 }
 
@@ -181,7 +188,14 @@ fn run_text_warns_when_pools_oversubscribe_the_database() {
     let file =
         TempScenario::new(&SMALL.replace(r#""max_connections": 10"#, r#""max_connections": 6"#));
     let text = ok(&["run", file.arg()]);
-    assert!(text.contains("OVERSUBSCRIBED"), "{text}");
+    assert!(
+        text.contains("WARNING: The pools together may open 8 connections; the database allows 6."),
+        "{text}"
+    );
+    assert!(
+        text.contains("8 pool connections (2 x 4) vs 6 usable: OVERSUBSCRIBED by 2"),
+        "{text}"
+    );
 }
 
 #[test]

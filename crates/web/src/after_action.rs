@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::chart::{clock, number, wall, when};
 use crate::charts::clock_start;
-use crate::summary::percent;
+use poolsim_explain::format::share as percent;
 
 /// One line of the timeline.
 #[derive(Clone, Debug, PartialEq)]

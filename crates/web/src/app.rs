@@ -237,7 +237,7 @@ pub fn App() -> Html {
                     if *view == View::Simulate {
                         { progress(&page) }
                         if let Some(f) = &page.finished {
-                            <SummaryPanel report={f.report.clone()} updating={page.running.is_some()} />
+                            <SummaryPanel report={f.report.clone()} config={f.config.clone()} updating={page.running.is_some()} />
                         }
                         { page.shown_run().map(|(_, config)| timeline(&config.scenario)).unwrap_or_default() }
                         if let Some(f) = page.finished.as_ref().filter(|_| page.running.is_none()) {

@@ -14,6 +14,9 @@ use std::rc::Rc;
 use web_sys::{Element, KeyboardEvent, MouseEvent};
 use yew::prelude::*;
 
+/// A number as people read it on a chart: `0.25`, `12.5`, `1,200`, `3.4M`.
+pub use poolsim_explain::format::compact as number;
+
 pub const WIDTH: f64 = 760.0;
 const PANEL_HEIGHT: f64 = 170.0;
 /// Rows of mark labels at the top of a panel (11 px each).
@@ -660,44 +663,6 @@ pub fn nice_ceiling(v: f64) -> f64 {
         .map(|m| m * decade)
         .find(|c| *c >= v * 0.9999)
         .unwrap_or(10.0 * decade)
-}
-
-/// A number as people read it on a chart: `0.25`, `12.5`, `1,200`, `3.4M`.
-pub fn number(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e4 {
-        thousands(v.round() as i64)
-    } else if a >= 100.0 || a == a.round() {
-        format!("{}", v.round() as i64)
-    } else if a >= 1.0 {
-        trim(format!("{v:.1}"))
-    } else if a >= 0.01 {
-        trim(format!("{v:.2}"))
-    } else {
-        trim(format!("{v:.3}"))
-    }
-}
-
-fn trim(s: String) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        s
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// A time in a run: `14:00:00 UTC (+7m10s)` on a replay's clock (`start`, Unix seconds;

@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::controls::event_value;
 use crate::protocol::{FromWorker, ToWorker};
 use crate::state::Finished;
-use crate::summary::percent;
+use poolsim_explain::format::share as percent;
 
 #[derive(Properties, PartialEq, Debug)]
 pub struct ExerciseProps {

@@ -4,7 +4,7 @@
 //! The page holds the scenario as JSON (`state.rs`), draws its controls from a field table
 //! (`form.rs`, `controls.rs`), keeps it in the URL (`url.rs`), has the worker run it in slices
 //! (`protocol.rs`, `client.rs`, `worker.rs`) and draws the streamed series (`charts.rs` on
-//! `chart.rs`) and the finished summary (`summary.rs`, `verdict.rs`). `api.rs` is
+//! `chart.rs`) and the finished summary (`summary.rs`; its verdict and theory rows are `poolsim-explain`'s, shared with the CLI). `api.rs` is
 //! `window.poolsim`. Modules without DOM access are tested natively.
 
 pub mod after_action;
@@ -27,7 +27,6 @@ pub mod state;
 pub mod summary;
 pub mod tuning;
 pub mod url;
-pub mod verdict;
 pub mod worker;
 
 /// `performance.now()` in the page; 0 outside a browser (native tests).

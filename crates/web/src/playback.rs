@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::chart::{clock, number, wall, when};
 use crate::charts::clock_start;
-use crate::summary::percent;
+use poolsim_explain::format::share as percent;
 
 /// Simulated seconds per second of playback the speed menu offers.
 const SPEEDS: [u32; 5] = [10, 30, 60, 120, 300];

@@ -5,27 +5,19 @@ use std::rc::Rc;
 use poolsim_engine::Report;
 use yew::prelude::*;
 
+use poolsim_explain::format::{ms, share as percent};
+use poolsim_explain::{theory_rows, verdict};
+use poolsim_scenario::Config;
+
 use crate::chart::number;
-use crate::verdict::verdict;
 
 #[derive(Properties, PartialEq, Debug)]
 pub struct SummaryProps {
     pub report: Rc<Report>,
+    /// The settings the report ran with: theory's side of the table.
+    pub config: Rc<Config>,
     /// The run being shown is stale: a newer one is in progress.
     pub updating: bool,
-}
-
-fn ms(v: f64) -> String {
-    format!("{} ms", number(v))
-}
-
-/// A share as people read it: `12.5%`, and `<0.1%` rather than a misleading `0.0%`.
-pub fn percent(v: f64) -> String {
-    if v > 0.0 && v < 0.001 {
-        "<0.1%".into()
-    } else {
-        format!("{:.1}%", v * 100.0)
-    }
 }
 
 #[component]
@@ -35,8 +27,6 @@ pub fn SummaryPanel(props: &SummaryProps) -> Html {
     let r = &s.requests;
     let f = &r.failures;
     let failed_share = poolsim_advisor::failed_ratio(s);
-    let t = &s.theory;
-    let measured_erlangs = s.pool.mean_active;
     let rows: Vec<(&str, String)> = vec![
         (
             "Requests",
@@ -121,49 +111,7 @@ pub fn SummaryPanel(props: &SummaryProps) -> Html {
             ),
         ),
     ];
-    let erlang = t.erlang_c.as_ref().map_or_else(
-        || "unstable: the load per pool exceeds its size, waits grow without bound".to_owned(),
-        |e| {
-            format!(
-                "P(wait) {}, mean wait {}, p99 wait {}",
-                percent(e.wait_probability),
-                ms(e.mean_wait_ms),
-                ms(e.p99_wait_ms)
-            )
-        },
-    );
-    let theory_rows: Vec<(&str, String, String)> = vec![
-        (
-            "Offered load (Little's law)",
-            format!(
-                "{} erlangs = {}/s × {}",
-                number(t.offered_load_erlangs),
-                number(t.arrival_rate_per_s),
-                ms(t.mean_hold_ms)
-            ),
-            format!("{} connections busy on average", number(measured_erlangs)),
-        ),
-        (
-            "Erlang C, one instance's pool",
-            erlang,
-            format!(
-                "P(wait) {}, p99 wait {}",
-                percent(s.pool_wait_ms.waited_fraction),
-                ms(s.pool_wait_ms.p99)
-            ),
-        ),
-        (
-            "Pools against the database",
-            format!(
-                "{} pool connections vs {} usable",
-                t.pool_capacity, t.db_usable_connections
-            ),
-            format!(
-                "peak {} open, {} refused",
-                s.db.peak_connections, s.db.refused_connections
-            ),
-        ),
-    ];
+    let theory = theory_rows(&props.report, &props.config);
     let fired: Vec<Html> = s.alerts.iter().map(|a| {
         let when = a.fired_at_s.map_or("did not fire".to_owned(), |at| format!("fired at {}", crate::chart::clock(at)));
         html! { <li data-alert={a.name.clone()} class={classes!(a.fired_at_s.is_some().then_some("fired"))}>
@@ -184,8 +132,12 @@ pub fn SummaryPanel(props: &SummaryProps) -> Html {
                 <caption>{"Theory beside the simulation"}</caption>
                 <thead><tr><th scope="col"></th><th scope="col">{"theory"}</th><th scope="col">{"measured"}</th></tr></thead>
                 <tbody>
-                    { for theory_rows.into_iter().map(|(k, a, b)| html! {
-                        <tr><th scope="row">{k}</th><td>{a}</td><td>{b}</td></tr>
+                    { for theory.into_iter().map(|row| html! {
+                        <tr data-theory={row.name}>
+                            <th scope="row">{row.name}</th>
+                            <td>{row.theory}{ for row.note.map(|n| html! { <small class="note">{n}</small> }) }</td>
+                            <td>{row.measured}</td>
+                        </tr>
                     }) }
                 </tbody>
             </table>

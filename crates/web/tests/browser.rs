@@ -1,6 +1,7 @@
 //! Components in a real browser (headless Chromium through wasm-bindgen-test-runner and
 //! chromedriver): the chart draws its lines, limits and fault windows; a control shows the
-//! validation message at its field; the URL round-trips a scenario through `location`.
+//! validation message at its field; the URL round-trips a scenario through `location`; the
+//! summary panel says what a fix made of the pools.
 #![cfg(target_arch = "wasm32")]
 
 use std::rc::Rc;
@@ -181,4 +182,58 @@ fn the_scenario_round_trips_through_the_address_bar() {
     let read = window.location().hash().unwrap();
     let address = poolsim_web::url::parse("", &read);
     assert_eq!(address.scenario, Some(Ok(scenario)));
+}
+
+#[derive(Properties, PartialEq)]
+struct SummaryHost {
+    report: Rc<poolsim_engine::Report>,
+    config: Rc<poolsim_scenario::Config>,
+}
+
+#[component]
+fn Summary(props: &SummaryHost) -> Html {
+    html! { <poolsim_web::summary::SummaryPanel report={props.report.clone()} config={props.config.clone()} updating={false} /> }
+}
+
+#[wasm_bindgen_test]
+async fn the_summary_says_what_the_pools_became_after_a_fix() {
+    // Two pools of 4 over-ask a database allowing 6 until a reconfigure halves them at 10s.
+    let config = poolsim_scenario::load(
+        r#"{"duration": "20s", "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 100}},
+            "app": {"instances": 2, "pool": {"max_size": 4}},
+            "database": {"max_connections": 6},
+            "faults": [{"kind": "reconfigure", "at": "10s", "pool": {"max_size": 2}}]}"#,
+    )
+    .expect("valid");
+    let report = poolsim_engine::run(&config).expect("runs");
+    let host = mount();
+    yew::Renderer::<Summary>::with_root_and_props(
+        host.clone(),
+        SummaryHost {
+            report: Rc::new(report),
+            config: Rc::new(config),
+        },
+    )
+    .render();
+    settle().await;
+    let text = |selector: &str| {
+        host.query_selector(selector)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {selector}"))
+            .text_content()
+            .unwrap()
+    };
+    assert_eq!(
+        text("[data-testid='verdict'] .warning"),
+        "⚠ The pools together could open 8 connections, more than the 6 the database allows, \
+         until a change brought them to 4."
+    );
+    let capacity = "[data-theory='pool capacity']";
+    assert!(
+        text(&format!("{capacity} td:last-child"))
+            .starts_with("max_size total peaked at 8, ended at 4;"),
+        "{}",
+        text(capacity)
+    );
+    assert!(text(&format!("{capacity} td")).contains("OVERSUBSCRIBED by 2"));
 }

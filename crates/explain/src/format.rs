@@ -1,5 +1,6 @@
-//! Numbers for people: thousands separators, a few significant digits, durations with units.
-//! Text output only; CSV and JSON print plain numbers.
+//! Numbers for people: thousands separators, a few significant digits, shares that never
+//! hide a small count, durations with units. Text only; CSV and JSON print plain numbers.
+//! The CLI's text and the page's panels both format through here.
 
 /// `1234567` → `"1,234,567"`.
 pub fn int(n: u64) -> String {
@@ -87,6 +88,51 @@ pub fn secs(s: f64) -> String {
     }
 }
 
+/// A number as people read it on a chart, its axis and its cursor: `0.25`, `12.5`, `1,200`,
+/// `3.4M` (fewer digits than [`num`], for tight spaces).
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() {
+        "-".to_owned()
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        let n = v.round() as i64;
+        let digits = int(n.unsigned_abs());
+        if n < 0 { format!("-{digits}") } else { digits }
+    } else if a >= 100.0 || a == a.round() {
+        format!("{}", v.round() as i64)
+    } else if a >= 1.0 {
+        trim(format!("{v:.1}"))
+    } else if a >= 0.01 {
+        trim(format!("{v:.2}"))
+    } else {
+        trim(format!("{v:.3}"))
+    }
+}
+
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// Milliseconds with their unit: `"4.09 ms"`.
+pub fn ms(v: f64) -> String {
+    format!("{} ms", num(v))
+}
+
+/// A timeout in microseconds as the scenario writes it, `0` being "never".
+pub fn timeout(us: u64) -> String {
+    if us == 0 {
+        "never".to_owned()
+    } else {
+        poolsim_scenario::Duration::from_us(us).to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +168,18 @@ mod tests {
         assert_eq!(pct(10, 10), "100.0%");
         assert_eq!(pct(1, 3), "33.3%");
         assert_eq!(pct(1, 0), "-");
+    }
+
+    #[test]
+    fn chart_numbers_are_short() {
+        assert_eq!(compact(0.25), "0.25");
+        assert_eq!(compact(12.5), "12.5");
+        assert_eq!(compact(1_200.0), "1200");
+        assert_eq!(compact(12_345.0), "12,345");
+        assert_eq!(compact(-12_345.0), "-12,345");
+        assert_eq!(compact(3_400_000.0), "3.4M");
+        assert_eq!(compact(0.0012), "0.001");
+        assert_eq!(compact(f64::NAN), "-");
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The summary panel's one-word answer and its reason, from a finished run.
+//! A run's one-word answer and its reason: what the page's summary panel shows and what
+//! `poolsim run` prints first.
 
 use poolsim_engine::Report;
 
-use crate::summary::percent;
+use crate::format::{int, ms, share as percent};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -39,7 +40,7 @@ const SATURATED_CPU: f64 = 0.85;
 pub fn verdict(report: &Report) -> Verdict {
     let s = &report.summary;
     let r = &s.requests;
-    let failed_share = poolsim_advisor::failed_ratio(s);
+    let failed_share = failed_ratio(&s.requests);
     let (cause, top) = r
         .failures
         .iter()
@@ -102,7 +103,11 @@ pub fn verdict(report: &Report) -> Verdict {
         ),
         (
             r.failed > 0,
-            format!("{} requests failed ({})", r.failed, percent(failed_share)),
+            format!(
+                "{} requests failed ({})",
+                int(r.failed),
+                percent(failed_share)
+            ),
         ),
     ];
     let reasons: Vec<String> = saturation
@@ -113,9 +118,9 @@ pub fn verdict(report: &Report) -> Verdict {
         return Verdict {
             level: Level::Saturated,
             reason: format!(
-                "{}; p99 pool wait {:.1} ms.",
+                "{}; p99 pool wait {}.",
                 capitalise(&reasons.join(", ")),
-                w.p99
+                ms(w.p99)
             ),
             warning,
         };
@@ -123,10 +128,10 @@ pub fn verdict(report: &Report) -> Verdict {
     Verdict {
         level: Level::Healthy,
         reason: format!(
-            "No failures; pools {} busy, p99 pool wait {:.1} ms, p99 latency {:.1} ms.",
+            "No failures; pools {} busy, p99 pool wait {}, p99 latency {}.",
             percent(s.pool.utilization),
-            w.p99,
-            s.latency_ms.p99
+            ms(w.p99),
+            ms(s.latency_ms.p99)
         ),
         warning,
     }
@@ -154,6 +159,14 @@ fn oversubscribed(report: &Report) -> Option<String> {
              restart or a failover can leave instances with none."
         )
     })
+}
+
+fn failed_ratio(r: &poolsim_engine::Requests) -> f64 {
+    if r.arrived == 0 {
+        0.0
+    } else {
+        r.failed as f64 / r.arrived as f64
+    }
 }
 
 fn capitalise(text: &str) -> String {
