@@ -17,7 +17,7 @@ const CASES: [(&str, &str, &str); 3] = [
     (
         "faults",
         include_str!("../../../tests/scenarios/faults.json"),
-        "f8a5a89941696038",
+        "7b63eb6dbb9289a9",
     ),
     (
         "outage",

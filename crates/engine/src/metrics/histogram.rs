@@ -13,6 +13,10 @@ pub struct Histogram {
     used: std::ops::Range<usize>,
     total: u64,
     sum: u128,
+    /// The exact extremes, which bound every reported quantile: when all values are equal
+    /// (every timed-out wait is the timeout), each quantile is that value, not its bucket's
+    /// middle.
+    min: u64,
     max: u64,
 }
 
@@ -26,6 +30,7 @@ impl Histogram {
             used: len..0,
             total: 0,
             sum: 0,
+            min: u64::MAX,
             max: 0,
         }
     }
@@ -64,6 +69,7 @@ impl Histogram {
         }
         self.total += 1;
         self.sum += u128::from(v);
+        self.min = self.min.min(v);
         self.max = self.max.max(v);
     }
 
@@ -84,8 +90,8 @@ impl Histogram {
     }
 
     /// The values at quantiles `qs` (each 0..=1, in increasing order), in one pass: for each,
-    /// the middle of the bucket holding the `ceil(q * count)`-th smallest value, never above
-    /// the exact maximum. 0s when empty.
+    /// the middle of the bucket holding the `ceil(q * count)`-th smallest value, kept within
+    /// the exact minimum and maximum. 0s when empty.
     pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         let mut out = [0; N];
         if self.total == 0 {
@@ -102,7 +108,7 @@ impl Histogram {
             seen += self.counts[i];
             while k < N && seen >= ranks[k] {
                 let (low, width) = self.bucket(i);
-                out[k] = (low + (width - 1) / 2).min(self.max);
+                out[k] = (low + (width - 1) / 2).clamp(self.min, self.max);
                 k += 1;
             }
             if k == N {
@@ -157,6 +163,7 @@ impl Histogram {
         self.used = self.used.start.min(other.used.start)..self.used.end.max(other.used.end);
         self.total += other.total;
         self.sum += other.sum;
+        self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
     }
 
@@ -166,6 +173,7 @@ impl Histogram {
             self.used = self.counts.len()..0;
             self.total = 0;
             self.sum = 0;
+            self.min = u64::MAX;
             self.max = 0;
         }
     }
@@ -257,6 +265,16 @@ mod tests {
             (a.count(), a.max(), a.mean()),
             (both.count(), both.max(), both.mean())
         );
+    }
+
+    #[test]
+    fn equal_values_report_themselves_at_every_quantile() {
+        // 30 s timeouts all land in one bucket 131 ms wide; its middle would read 29.95 s.
+        let mut h = Histogram::new(8);
+        for _ in 0..1_000 {
+            h.record(30_000_000);
+        }
+        assert_eq!(h.quantiles([0.5, 0.99, 1.0]), [30_000_000; 3]);
     }
 
     #[test]
