@@ -56,6 +56,23 @@ async function scenario(name) {
 }
 
 /** The native CLI's `--format json` summary of a scenario file (cached). */
+/** `poolsim run NAME --format text`'s theory rows: name -> theory text, and its note as `(note)`. */
+function cliTheoryRows(name) {
+  return new Promise((ok, fail) => {
+    execFile(CLI, ['run', join(SCENARIOS, `${name}.json`)], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) return fail(new Error(`${CLI} run ${name} failed: ${err.message}\n${stderr}`));
+      const rows = new Map();
+      const lines = stdout.split('\n');
+      for (const line of lines.slice(lines.indexOf('Theory beside measurement') + 1)) {
+        const [, label, text] = line.split(/\s{2,}/);
+        if (label && text) rows.set(label, text);
+        else if (label?.startsWith('(')) rows.set('(note)', label.slice(1, -1));
+      }
+      ok(rows);
+    });
+  });
+}
+
 function cliSummary(name) {
   if (!cliCache.has(name)) {
     const file = join(SCENARIOS, `${name}.json`);
@@ -192,10 +209,25 @@ test('loads under the sub-path, runs, draws five charts and a verdict, without e
   }
   const v = await verdict(p.page);
   assert.ok(VERDICTS.includes(v), `[data-testid="verdict"] should have data-verdict in ${VERDICTS}, got ${v}`);
-  for (const id of ['summary', 'theory']) {
-    const n = await p.page.locator(`[data-testid="${id}"]`).count();
-    assert.ok(n >= 1, `[data-testid="${id}"] is missing`);
+  assert.equal(await p.page.locator('[data-testid="summary"]').count(), 1, '[data-testid="summary"] is missing');
+  // Theory's side of each row is the CLI's, word for word (one explanation layer for both).
+  const cliTheory = await cliTheoryRows('default');
+  for (const name of ['offered load (Little\'s law)', 'Erlang C', 'pool capacity']) {
+    const cell = p.page.locator(`[data-theory="${name}"] td`).first();
+    const shown = await cell.evaluate((td) => td.firstChild?.textContent ?? '');
+    assert.equal(shown, cliTheory.get(name), `theory row ${name}: the page and poolsim run should say the same`);
   }
+  // The round-robin caveat sits under Erlang C's answer, in the muted colour, not run on.
+  const note = await p.page.$eval('[data-theory="Erlang C"] .note', (n) => {
+    const style = getComputedStyle(n);
+    const cell = getComputedStyle(n.parentElement);
+    return { text: n.textContent, display: style.display, muted: style.color !== cell.color };
+  });
+  assert.deepEqual(
+    note,
+    { text: cliTheory.get('(note)'), display: 'block', muted: true },
+    'the Erlang C note should be its own muted line',
+  );
   await p.page.waitForTimeout(300); // late console errors / requests
   // Console errors, page errors, failed requests, HTTP errors, off-host requests: all must be empty.
   assert.equal(p.problems(), '', `the page should load without errors and without network:\n${p.problems()}`);

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use poolsim_engine::Report;
 use yew::prelude::*;
 
-use poolsim_explain::format::{ms, share as percent};
+use poolsim_explain::format::{int, ms, share as percent};
 use poolsim_explain::{theory_rows, verdict};
 use poolsim_scenario::Config;
 
@@ -94,19 +94,19 @@ pub fn SummaryPanel(props: &SummaryProps) -> Html {
             format!(
                 "{} busy, peak {} active, peak {} pending, {} timeouts, {} opened",
                 percent(s.pool.utilization),
-                s.pool.peak_active,
-                s.pool.peak_pending,
-                s.pool.timeouts,
-                s.pool.opened
+                int(s.pool.peak_active),
+                int(s.pool.peak_pending),
+                int(s.pool.timeouts),
+                int(s.pool.opened)
             ),
         ),
         (
             "Database",
             format!(
                 "peak {} of {} usable connections, {} refused; CPU {}",
-                s.db.peak_connections,
-                s.db.usable_connections,
-                s.db.refused_connections,
+                int(s.db.peak_connections),
+                int(s.db.usable_connections),
+                int(s.db.refused_connections),
                 percent(s.db.cpu_utilization)
             ),
         ),
