@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use poolsim_advisor::Slo;
-use poolsim_advisor::config_files::{self, FoundConfig};
+use poolsim_advisor::config_files::{self, FoundConfig, Include};
 use poolsim_advisor::review::{Review, ReviewError, review};
 use poolsim_scenario::{Arrivals, Scenario};
 
@@ -61,8 +61,39 @@ pub fn check(args: CheckArgs) -> Result<bool, Failure> {
 fn read(path: &Path, found: &mut FoundConfig) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    config_files::read(&path.display().to_string(), &text, found)?;
+    config_files::read_with(&path.display().to_string(), &text, found, &mut include)?;
     Ok(())
+}
+
+/// A postgresql.conf include, found as PostgreSQL finds it: relative to the including file.
+fn include(from: &str, written: &str, kind: Include) -> Result<Vec<(String, String)>, String> {
+    let base = Path::new(from).parent().unwrap_or(Path::new(""));
+    let path = base.join(written);
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|text| (p.display().to_string(), text))
+            .map_err(|e| format!("cannot read included {}: {e}", p.display()))
+    };
+    match kind {
+        Include::File => Ok(vec![read(&path)?]),
+        Include::IfExists if !path.exists() => Ok(vec![]),
+        Include::IfExists => Ok(vec![read(&path)?]),
+        Include::Dir => {
+            let entries = std::fs::read_dir(&path)
+                .map_err(|e| format!("cannot read included directory {}: {e}", path.display()))?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "conf")
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            files.sort();
+            files.iter().map(|p| read(p)).collect()
+        }
+    }
 }
 
 fn text(r: &Review) -> String {

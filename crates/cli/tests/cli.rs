@@ -641,6 +641,46 @@ fn check_fails_the_outage_configuration_naming_the_pool_total() {
     assert!(restart.contains("misses: failures"), "{restart}");
 }
 
+/// The outage's pools written as an anchored YAML block, which a line reader took for
+/// HikariCP's default of 10 and passed: it must be RISK, and the included postgresql.conf
+/// must be followed.
+#[test]
+fn check_reads_an_anchored_yaml_pool_and_an_included_conf() {
+    let dir = std::env::temp_dir().join(format!("poolsim-check-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("conf.d")).unwrap();
+    let yml = dir.join("application.yml");
+    std::fs::write(
+        &yml,
+        "spring:\n  datasource:\n    hikari: &pool\n      maximum-pool-size: 80\n",
+    )
+    .unwrap();
+    let conf = dir.join("postgresql.conf");
+    std::fs::write(&conf, "max_connections 100\ninclude_dir 'conf.d'\n").unwrap();
+    std::fs::write(
+        dir.join("conf.d/10-limits.conf"),
+        "max_connections = 500\nsuperuser_reserved_connections = 3\n",
+    )
+    .unwrap();
+    let out = poolsim(&[
+        "check",
+        "--scenario",
+        &workspace_file("scenarios/default.json"),
+        "--config",
+        yml.to_str().unwrap(),
+        "--config",
+        conf.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "RISK: the pools ask for 12 x 80 = 960 connections, but the database allows 497"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn check_passes_the_fixed_configuration() {
     let out = check("configs/fixed/application.yml");

@@ -96,8 +96,18 @@ fn review(
         .map(|s| s.parse::<poolsim_advisor::Slo>().map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut found = poolsim_advisor::config_files::FoundConfig::default();
+    // A postgresql.conf include is followed to a file given alongside, by its name.
+    let mut include = |_: &str, written: &str, _| {
+        let name = written.rsplit('/').next().unwrap_or(written);
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(n, text)| vec![(n.clone(), text.clone())])
+            .ok_or_else(|| format!("includes '{written}': add that file to the review as {name}"))
+    };
     for (name, text) in files.iter().filter(|(_, text)| !text.trim().is_empty()) {
-        poolsim_advisor::config_files::read(name, text, &mut found).map_err(|e| e.to_string())?;
+        poolsim_advisor::config_files::read_with(name, text, &mut found, &mut include)
+            .map_err(|e| e.to_string())?;
     }
     let mut run = |configs: &[poolsim_scenario::Config]| {
         configs

@@ -6,16 +6,24 @@
 //! Keys are matched the way Spring's relaxed binding does: `maximum-pool-size`,
 //! `maximumPoolSize` and `MAXIMUM_POOL_SIZE` are the same setting; a
 //! `spring.datasource.hikari.` prefix is optional. Times are HikariCP's milliseconds.
-//! YAML is read as the subset Spring configuration uses (nested maps of scalars, comments,
-//! `---` documents); anything else is an error at its line.
+//! Each format is read as its owner reads it (`properties.rs`, `yaml.rs`, `pgconf.rs`); a
+//! key that configures the pool and cannot be read is an error at its line, never a default.
 
 use std::fmt;
 
 use poolsim_scenario::{Duration, PoolPatch};
 
+mod pgconf;
+mod properties;
+mod yaml;
+
+pub use pgconf::{Include, Resolver};
+
 /// A value from a file, with where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setting {
+    /// The file it is in (an included file's own name).
+    pub file: String,
     /// Normalised key: lower case, no separators (`maximumpoolsize`).
     pub key: String,
     /// The key as written, for messages.
@@ -42,124 +50,51 @@ pub struct FoundConfig {
     pub sources: Vec<String>,
 }
 
-/// Settings of a `key=value` / `key: value` file. `inline_comments`: a `#` after whitespace
-/// starts a comment (postgresql.conf); in Java properties it is part of the value.
-pub fn parse_flat(
-    file: &str,
-    text: &str,
-    inline_comments: bool,
-) -> Result<Vec<Setting>, ConfigError> {
-    let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-            continue;
-        }
-        let split = line
-            .find(['=', ':'])
-            .ok_or_else(|| error(file, i + 1, format!("expected key=value, found \"{line}\"")))?;
-        let (key, value) = (line[..split].trim(), line[split + 1..].trim());
-        if key.is_empty() {
-            return Err(error(file, i + 1, "a setting with no name".to_owned()));
-        }
-        let value = if inline_comments {
-            strip_comment(value).trim()
-        } else {
-            value
-        };
-        out.push(setting(key, unquote(value), i + 1));
+/// The settings of `text`, a file named `file`, by its kind.
+fn parse(file: &str, text: &str, resolve: &mut Resolver<'_>) -> Result<Vec<Setting>, ConfigError> {
+    if file.ends_with(".yml") || file.ends_with(".yaml") {
+        yaml::parse(file, text)
+    } else if file.ends_with(".conf") {
+        pgconf::parse(file, text, resolve, 0)
+    } else {
+        properties::parse(file, text)
     }
-    Ok(out)
 }
 
-/// Settings of a Spring `application.yml`: nested keys joined with dots.
-pub fn parse_yaml(file: &str, text: &str) -> Result<Vec<Setting>, ConfigError> {
-    let mut out = Vec::new();
-    // The open maps: (indent, key).
-    let mut path: Vec<(usize, String)> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let content = strip_comment(raw);
-        if content.trim().is_empty() {
-            continue;
-        }
-        if content.trim() == "---" {
-            path.clear();
-            continue;
-        }
-        if content.contains('\t') {
-            return Err(error(
-                file,
-                n,
-                "YAML indentation must use spaces, not tabs".to_owned(),
-            ));
-        }
-        let indent = content.len() - content.trim_start().len();
-        let body = content.trim();
-        if body.starts_with('-') || body.starts_with('[') || body.starts_with('{') {
-            return Err(error(
-                file,
-                n,
-                "lists and flow collections are not read here; pool settings are plain keys"
-                    .to_owned(),
-            ));
-        }
-        let Some(colon) = body.find(':') else {
-            return Err(error(
-                file,
-                n,
-                format!("expected \"key: value\", found \"{body}\""),
-            ));
-        };
-        let (key, value) = (body[..colon].trim(), body[colon + 1..].trim());
-        if key.is_empty() {
-            return Err(error(file, n, "a key with no name".to_owned()));
-        }
-        while path.last().is_some_and(|&(at, _)| at >= indent) {
-            path.pop();
-        }
-        if value.is_empty() {
-            path.push((indent, key.to_owned()));
-            continue;
-        }
-        let mut full: Vec<&str> = path.iter().map(|(_, k)| k.as_str()).collect();
-        full.push(key);
-        out.push(setting(&full.join("."), unquote(value), n));
-    }
-    Ok(out)
+/// The keys [`apply`] reads, normalised.
+const POOL_KEYS: [&str; 8] = [
+    "maximumpoolsize",
+    "minimumidle",
+    "connectiontimeout",
+    "idletimeout",
+    "maxlifetime",
+    "leakdetectionthreshold",
+    "maxconnections",
+    "superuserreservedconnections",
+];
+
+/// `key` as matched: lower case, Spring's prefix gone (with dots or, as in environment
+/// variables, underscores), separators dropped: `maximumpoolsize`.
+fn normalise(key: &str) -> String {
+    let lower = key.to_ascii_lowercase();
+    let last = ["spring.datasource.hikari.", "spring_datasource_hikari_"]
+        .iter()
+        .find_map(|prefix| lower.strip_prefix(prefix))
+        .unwrap_or(&lower);
+    last.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '[' | ']'))
+        .collect()
 }
 
-/// The text before a comment: a `#` at the start or after whitespace (not inside a word).
-fn strip_comment(line: &str) -> &str {
-    let bytes = line.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()) {
-            return &line[..i];
-        }
-    }
-    line
+/// Whether `key` configures the pool or the database (so it must be readable).
+fn is_pool_key(key: &str) -> bool {
+    POOL_KEYS.contains(&normalise(key).as_str())
 }
 
-fn unquote(value: &str) -> &str {
-    let v = value.trim();
-    for q in ['"', '\''] {
-        if let Some(inner) = v.strip_prefix(q).and_then(|s| s.strip_suffix(q)) {
-            return inner;
-        }
-    }
-    v
-}
-
-fn setting(key: &str, value: &str, line: usize) -> Setting {
-    let last = key
-        .to_ascii_lowercase()
-        .trim_start_matches("spring.datasource.hikari.")
-        .to_owned();
+fn setting(file: &str, key: &str, value: &str, line: usize) -> Setting {
     Setting {
-        key: last
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-            .collect(),
+        file: file.to_owned(),
+        key: normalise(key),
         written: key.to_owned(),
         value: value.to_owned(),
         line,
@@ -177,11 +112,11 @@ fn error(file: &str, line: usize, message: String) -> ConfigError {
 /// Reads the pool and database settings found in `settings` (of `file`) into `found`.
 /// Unknown keys are ignored (an application.properties holds much else); known keys with bad
 /// values are errors.
-pub fn apply(file: &str, settings: &[Setting], found: &mut FoundConfig) -> Result<(), ConfigError> {
+pub fn apply(settings: &[Setting], found: &mut FoundConfig) -> Result<(), ConfigError> {
     for s in settings {
         let bad = |what: &str| {
             error(
-                file,
+                &s.file,
                 s.line,
                 format!("{}: \"{}\" {what}", s.written, s.value),
             )
@@ -213,20 +148,28 @@ pub fn apply(file: &str, settings: &[Setting], found: &mut FoundConfig) -> Resul
         }
         found
             .sources
-            .push(format!("{file}:{} {}={}", s.line, s.written, s.value));
+            .push(format!("{}:{} {}={}", s.file, s.line, s.written, s.value));
     }
     Ok(())
 }
 
 /// Reads one file, choosing the parser by its name: `.yml`/`.yaml` as YAML, `.conf` as
-/// postgresql.conf, anything else as Java properties.
+/// postgresql.conf, anything else as Java properties. A postgresql.conf `include` is an
+/// error here; [`read_with`] follows them.
 pub fn read(file: &str, text: &str, found: &mut FoundConfig) -> Result<(), ConfigError> {
-    let settings = if file.ends_with(".yml") || file.ends_with(".yaml") {
-        parse_yaml(file, text)?
-    } else {
-        parse_flat(file, text, file.ends_with(".conf"))?
-    };
-    apply(file, &settings, found)
+    read_with(file, text, found, &mut |_, path, _| {
+        Err(format!("includes '{path}', which cannot be followed here"))
+    })
+}
+
+/// [`read`], finding postgresql.conf's included files with `resolve`.
+pub fn read_with(
+    file: &str,
+    text: &str,
+    found: &mut FoundConfig,
+    resolve: &mut Resolver<'_>,
+) -> Result<(), ConfigError> {
+    apply(&parse(file, text, resolve)?, found)
 }
 
 impl fmt::Display for FoundConfig {
@@ -306,18 +249,61 @@ mod tests {
             e.to_string(),
             "app.properties:2: maximumPoolSize: \"fifty\" is not a whole number"
         );
-        let e = found("app.properties", "a=1\njust words\n").unwrap_err();
+        let e = found(
+            "application.yml",
+            "spring:\n  datasource:\n    hikari:\n      maximum-pool-size:\n        - 3\n",
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "app.properties:2: expected key=value, found \"just words\""
+            "application.yml:5: spring.datasource.hikari.maximum-pool-size is one value, not a list or a mapping"
         );
-        let e = found("application.yml", "spring:\n  hikari:\n    - 3\n").unwrap_err();
-        assert!(e.to_string().starts_with("application.yml:3: lists"), "{e}");
         let e = found("application.yml", "spring:\n\thikari: 3\n").unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("application.yml:2: YAML indentation"),
+                .starts_with("application.yml:2: this is not valid YAML"),
             "{e}"
         );
+        let e = found("application.yml", "a: 1\na: 2\n").unwrap_err();
+        assert!(e.to_string().contains("not valid YAML"), "{e}");
+    }
+
+    /// Forms that a line-by-line reader took for HikariCP's default of 10 (issue 12): each
+    /// must read the outage's 80.
+    #[test]
+    fn every_form_of_the_outages_pool_size_reads_80() {
+        let yaml = [
+            "spring:\n  datasource:\n    hikari: &pool\n      maximum-pool-size: 80\n",
+            "spring:\n  datasource:\n    hikari: {maximum-pool-size: 80}\n",
+            "spring:\n  datasource: {hikari: {maximum-pool-size: 80, minimum-idle: 5}}\n",
+            "\u{feff}spring:\n  datasource:\n    hikari:\n      maximum-pool-size: 80\n",
+            "defaults: &defaults\n  maximum-pool-size: 80\nspring:\n  datasource:\n    hikari:\n      <<: *defaults\n",
+            "spring.datasource.hikari.maximum-pool-size: 80\n...\n",
+            "spring:\n  datasource:\n    hikari:\n      \"maximumPoolSize\": !!int 80\n",
+            "%YAML 1.2\n---\nspring:\n  datasource:\n    hikari:\n      maximum-pool-size: 0x50\n",
+        ];
+        for text in yaml {
+            let f = found("application.yml", text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(f.pool.max_size, Some(80), "{text:?}");
+        }
+        let properties = [
+            "spring.datasource.hikari.maximum\\u002Dpool\\u002Dsize=80\n",
+            "\u{feff}spring.datasource.hikari.maximum-pool-size=80\n",
+            "spring.datasource.hikari.maximum-pool-size 80\n",
+            "spring.datasource.hikari.\\\n    maximum-pool-size = \\\n    80\n",
+            "SPRING_DATASOURCE_HIKARI_MAXIMUM_POOL_SIZE=80\n",
+        ];
+        for text in properties {
+            let f =
+                found("application.properties", text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(f.pool.max_size, Some(80), "{text:?}");
+        }
+        // A merged mapping gives way to the mapping's own key.
+        let f = found(
+            "application.yml",
+            "base: &b {maximum-pool-size: 10}\nspring:\n  datasource:\n    hikari:\n      <<: *b\n      maximum-pool-size: 80\n",
+        )
+        .unwrap();
+        assert_eq!(f.pool.max_size, Some(80));
     }
 }
