@@ -67,4 +67,24 @@ fn memory_does_not_grow_with_simulated_duration() {
             "{name}: peak heap grew from {a} bytes ({short}) to {b} bytes ({long})"
         );
     }
+    abandoned_attempts_are_bounded();
+}
+
+/// Issue 12's 120-byte scenario: clients give up after 1 ms while their attempts wait for a
+/// connection for ever (`connection_timeout` 0). It grew to 2.5 GB and aborted; now the
+/// abandoned attempts count against `limits.max_in_flight` and the run stops with a message.
+fn abandoned_attempts_are_bounded() {
+    let text = r#"{"workload":{"arrivals":{"kind":"poisson","rate_per_s":1000000}},"app":{"request_timeout":"1ms","pool":{"connection_timeout":"0s"}}}"#;
+    let config = poolsim_scenario::parse(text).unwrap().validate().unwrap();
+    let base = CURRENT.load(Relaxed);
+    PEAK.store(base, Relaxed);
+    let error = poolsim_engine::run(&config).unwrap_err().to_string();
+    let peak = PEAK.load(Relaxed) - base;
+    eprintln!("abandoned attempts: peak heap {peak} bytes; {error}");
+    assert!(
+        error.starts_with("more than limits.max_in_flight = 1000000 attempts were under way"),
+        "{error}"
+    );
+    assert!(error.contains("set app.pool.connection_timeout"), "{error}");
+    assert!(peak < 512 << 20, "peak heap {peak} bytes");
 }

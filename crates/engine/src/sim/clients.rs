@@ -159,6 +159,11 @@ impl Clients {
         &self.requests[req]
     }
 
+    /// Requests arrived and not yet finished.
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
     /// A request arrives now; `Err` with the limit when more than `max_in_flight` are.
     pub fn arrive(&mut self, now: SimTime, measured: bool) -> Result<u32, u32> {
         self.in_flight += 1;

@@ -61,9 +61,19 @@ pub enum RunError {
     )]
     EventBudget { limit: u64, at_s: f64 },
     #[error(
-        "more than limits.max_in_flight = {limit} requests were in flight at {at_s:.1}s: the system is overloaded and nothing times out; set app.request_timeout or app.pool.connection_timeout, or raise the limit"
+        "more than limits.max_in_flight = {limit} requests were in flight at {at_s:.1}s: the system is overloaded and requests pile up faster than they time out; lower the load, set or shorten app.request_timeout, or raise the limit"
     )]
     Overloaded { limit: u32, at_s: f64 },
+    /// Attempts whose clients gave up still wait at the pools (`connection_timeout` 0 waits
+    /// for ever): the server does not know, so they pile up without bound.
+    #[error(
+        "more than limits.max_in_flight = {limit} attempts were under way at the instances at {at_s:.1}s, {abandoned} of them abandoned by their clients but still held at the instances; set app.pool.connection_timeout so that waits end, lower the load, or raise the limit"
+    )]
+    Abandoned {
+        limit: u32,
+        abandoned: u64,
+        at_s: f64,
+    },
 }
 
 /// How far a run has got.
@@ -286,7 +296,7 @@ impl Simulation {
                 self.restart_arrivals();
             }
             Event::BurstFlip => self.burst_flip(),
-            Event::Retry { req, attempt } => self.retry(req, attempt),
+            Event::Retry { req, attempt } => self.retry(req, attempt)?,
             Event::ClientTimeout { req, attempt } => {
                 if self.clients.awaits(req, attempt) {
                     self.attempt_failed(req, Cause::ClientTimeout);
@@ -385,19 +395,19 @@ impl Simulation {
                     at_s: self.now.secs_f64(),
                 })?;
         self.measure.arrived(measured);
-        self.start_attempt(req);
-        Ok(())
+        self.start_attempt(req)
     }
 
-    fn retry(&mut self, req: u32, attempt: u64) {
+    fn retry(&mut self, req: u32, attempt: u64) -> Result<(), RunError> {
         if self.clients.retry_due(req, attempt) {
             let measured = self.clients.request(req).measured;
             self.measure.retried(measured);
-            self.start_attempt(req);
+            self.start_attempt(req)?;
         }
+        Ok(())
     }
 
-    fn start_attempt(&mut self, req: u32) {
+    fn start_attempt(&mut self, req: u32) -> Result<(), RunError> {
         let (attempt, timeout) = self.clients.begin_attempt(self.now, req);
         if let Some(at) = timeout {
             self.queue.push(at, Event::ClientTimeout { req, attempt });
@@ -405,12 +415,23 @@ impl Simulation {
         let pools = &self.pools;
         let Some(instance) = self.fleet.pick(|i| pools.pool(i).busy()) else {
             self.attempt_failed(req, Cause::Unavailable);
-            return;
+            return Ok(());
         };
         self.clients.sent_to(req, instance);
         let measured = self.clients.request(req).measured;
         let job = self.jobs.start(self.now, req, attempt, instance, measured);
+        // Each request has at most one attempt its client awaits; the rest were abandoned.
+        let limit = self.cfg.max_in_flight;
+        if self.jobs.live() > limit as usize {
+            let awaited = self.clients.in_flight() as usize;
+            return Err(RunError::Abandoned {
+                limit,
+                abandoned: self.jobs.live().saturating_sub(awaited) as u64,
+                at_s: self.now.secs_f64(),
+            });
+        }
         self.acquire(instance, job);
+        Ok(())
     }
 
     fn attempt_failed(&mut self, req: u32, cause: Cause) {

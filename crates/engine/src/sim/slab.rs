@@ -34,6 +34,11 @@ impl<T> Slab<T> {
         self.free.push(i);
     }
 
+    /// How many slots are live.
+    pub fn live(&self) -> usize {
+        self.items.len() - self.free.len()
+    }
+
     /// Every slot ever used, live or freed, with its index.
     pub fn slots(&self) -> impl Iterator<Item = (u32, &T)> {
         self.items.iter().enumerate().map(|(i, t)| (i as u32, t))

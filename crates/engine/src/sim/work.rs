@@ -99,6 +99,11 @@ impl Jobs {
         })
     }
 
+    /// Attempts under way at the instances, those whose clients gave up included.
+    pub fn live(&self) -> usize {
+        self.slab.live()
+    }
+
     pub fn get(&self, job: u32) -> &Job {
         &self.slab[job]
     }
