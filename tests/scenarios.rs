@@ -540,3 +540,34 @@ fn the_slow_query_replay_reproduces_its_story() {
     );
     assert!(!o.recovered(), "{o:?}");
 }
+
+/// Equal situations, equal answers (issue 12): a 10 s outage inside a 2-minute one changes
+/// nothing (outages nest as a count, not an on/off flag), and a rolling restart whose first
+/// batch never comes back (`down` at the largest duration, where the plan's arithmetic once
+/// wrapped and took every instance down at once) runs as one that outlasts the run.
+#[test]
+fn nested_outages_and_endless_restarts_read_as_they_are_meant() {
+    let summary = |faults: &str| {
+        let json = format!(r#"{{"duration":"5m","app":{{"instances":4}},"faults":{faults}}}"#);
+        run(&config(&json)).summary
+    };
+    let outage = summary(r#"[{"kind":"db_outage","at":"1m","duration":"2m"}]"#);
+    let nested = summary(
+        r#"[{"kind":"db_outage","at":"1m","duration":"2m"},{"kind":"db_outage","at":"1m30s","duration":"10s"}]"#,
+    );
+    assert!(outage.requests.failed > 1_000, "{:?}", outage.requests);
+    assert_eq!(nested.requests, outage.requests);
+    let restart = |down: &str| {
+        summary(&format!(
+            r#"[{{"kind":"rolling_restart","at":"1m","down":"{down}","gap":"1us"}}]"#
+        ))
+    };
+    let endless = restart("18446744073709551615us");
+    let past_the_end = restart("1000h");
+    assert_eq!(endless.requests, past_the_end.requests);
+    assert!(
+        endless.requests.failures[Cause::Unavailable] <= 2,
+        "one instance of four down: {:?}",
+        endless.requests
+    );
+}

@@ -167,12 +167,14 @@ impl Fleet {
     }
 
     /// A rolling restart from `now` through the instances in service, `batch` at a time:
-    /// each batch is down for `down_us`, the next starts `gap_us` after it is back.
+    /// each batch is down for `down_us`, the next starts `gap_us` after it is back. Times
+    /// saturate: a batch due past the end of time never goes down (it once wrapped to now).
     pub fn restart_plan(&self, now: SimTime, restart: &RestartConfig) -> Vec<Restart> {
         (0..self.in_service)
             .map(|instance| {
                 let batch = u64::from(instance / restart.batch);
-                let down = now + batch * (restart.down_us + restart.gap_us);
+                let cycle = restart.down_us.saturating_add(restart.gap_us);
+                let down = now + batch.saturating_mul(cycle);
                 Restart {
                     instance,
                     down,
