@@ -661,6 +661,30 @@ test('replay playback: play, pause at the detection, read what responders saw, j
   assert.ok(pending > 100, `requests pend for connections at detection: ${pending}`);
   const cpu = Number((await page.textContent('[data-metric="db CPU"]')).replace('%', ''));
   assert.ok(cpu < 50, `the database is not busy: CPU ${cpu}%`);
+  // Each label sits directly above its own value, whatever the width (they were separate
+  // cells of a wrapping grid, so "hikaricp_connections_active" sat over the idle count).
+  for (const width of [1400, 1000, 800]) {
+    await page.setViewportSize({ width, height: 900 });
+    const pairs = await page.$$eval('[data-testid="responders"] dd[data-metric]', (dds) => dds.map((dd) => {
+      const dt = dd.previousElementSibling;
+      const a = dt.getBoundingClientRect();
+      const b = dd.getBoundingClientRect();
+      return { label: dt.textContent, metric: dd.dataset.metric, dt: [a.left, a.right, a.bottom], dd: [b.left, b.top] };
+    }));
+    assert.ok(pairs.length >= 6, `the responders' figures: ${pairs.length}`);
+    for (const p of pairs) {
+      assert.equal(p.label, p.metric, `at ${width}px the label is its value's`);
+      assert.ok(Math.abs(p.dt[0] - p.dd[0]) < 1 && p.dd[1] >= p.dt[2] - 1 && p.dd[1] - p.dt[2] < 12,
+        `at ${width}px "${p.label}" sits directly above its value: ${JSON.stringify(p)}`);
+    }
+    // No other value starts between a label and its own value.
+    const tops = pairs.map((p) => p.dd[1]);
+    for (const p of pairs) {
+      const between = pairs.filter((q) => q !== p && Math.abs(q.dd[0] - p.dd[0]) < 1 && q.dd[1] > p.dt[2] && q.dd[1] < p.dd[1]);
+      assert.equal(between.length, 0, `at ${width}px nothing sits between "${p.label}" and its value (${tops})`);
+    }
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
   const cut = await pointsOf();
   assert.ok(cut < whole / 2, `the charts stop at the playhead (${cut} of ${whole} points)`);
   assert.equal(await page.locator('figure[data-chart="pool"] [data-mark="playhead"]').count(), 1);

@@ -289,7 +289,8 @@ pub fn Responders(props: &RespondersProps) -> Html {
     html! {
         <section class="responders" data-testid="responders" aria-label="What responders see">
             <h2>{format!("What responders see at {stamp}")}</h2>
-            <dl>{ for figures.into_iter().map(|(k, v)| html! { <><dt>{k}</dt><dd data-metric={k}>{v}</dd></> }) }</dl>
+            // Each label and its value in one box, so a wrapping grid cannot part them.
+            <dl>{ for figures.into_iter().map(|(k, v)| html! { <div class="metric"><dt>{ for k.split_inclusive('_').map(|part| html! { <>{part}<wbr/></> }) }</dt><dd data-metric={k}>{v}</dd></div> }) }</dl>
             <p class="help">{format!("Logs of the last {window}, each message once with its count and when it was last printed.")}</p>
             <pre class="logs" data-testid="logs">
                 { if logs.is_empty() { format!("(no errors logged in the last {window})") } else { logs.join("\n") } }
