@@ -102,19 +102,6 @@ fn dom_id(path: &str) -> String {
     id
 }
 
-/// Serde's wording for a number typed as text, in the page's words.
-fn friendly(kind: Kind, message: &str) -> String {
-    let numeric = matches!(
-        kind,
-        Kind::Int { .. } | Kind::OptInt { .. } | Kind::Float { .. }
-    );
-    if numeric && message.starts_with("invalid type: string") {
-        "must be a number".into()
-    } else {
-        message.to_owned()
-    }
-}
-
 impl Ctx {
     fn value(&self, path: &str) -> Option<&Value> {
         path::get(&self.scenario, path)
@@ -138,7 +125,7 @@ impl Ctx {
             return self.dist(path, f);
         }
         let id = dom_id(path);
-        let error = self.error(path).map(|m| friendly(f.kind, &m));
+        let error = self.error(path).map(|m| form::field_message(f.kind, &m));
         let text = form::display(self.value(path));
         let onchange = self.edit(path.to_owned(), f.kind);
         let invalid = error.as_ref().map(|_| "true");

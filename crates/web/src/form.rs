@@ -674,6 +674,23 @@ pub fn parse_input(kind: Kind, text: &str) -> Option<Value> {
     }
 }
 
+/// A field's error in a person's words: a value of the wrong type or out of its type's range
+/// (serde's "invalid type: string", "invalid value: integer `4294967296`, expected u32") says
+/// what the field takes instead. Validation's own messages are already worded and pass.
+pub fn field_message(kind: Kind, message: &str) -> String {
+    use poolsim_explain::format::{int, num};
+    let serde = message.starts_with("invalid type") || message.starts_with("invalid value");
+    match kind {
+        Kind::Int { min, max } | Kind::OptInt { min, max } if serde => {
+            format!("must be a whole number from {} to {}", int(min), int(max))
+        }
+        Kind::Float { min, max, .. } if serde => {
+            format!("must be a number from {} to {}", num(min), num(max))
+        }
+        _ => message.to_owned(),
+    }
+}
+
 /// A control's text for the JSON at its path.
 pub fn display(value: Option<&Value>) -> String {
     match value {
@@ -765,6 +782,43 @@ pub fn plain_paths() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
     use crate::path;
+
+    /// The messages issue 11 found: "-3", "2.5", "1e12" said "must be a number" and
+    /// 4294967296 showed serde's "expected u32".
+    #[test]
+    fn number_fields_say_what_they_take() {
+        let int = Kind::Int {
+            min: 1,
+            max: 10_000,
+        };
+        for typed in ["-3", "2.5", "1e12", "4294967296", "five", ""] {
+            let value = parse_input(int, typed).expect("a value");
+            let message = serde_json::from_value::<u32>(value)
+                .expect_err(typed)
+                .to_string();
+            assert_eq!(
+                field_message(int, &message),
+                "must be a whole number from 1 to 10,000",
+                "{typed}: {message}"
+            );
+        }
+        let rate = Kind::Float {
+            min: 0.0,
+            max: 1e6,
+            step: 1.0,
+        };
+        let message = serde_json::from_value::<f64>(parse_input(rate, "1e400").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            field_message(rate, &message),
+            "must be a number from 0 to 1,000,000"
+        );
+        assert_eq!(
+            field_message(int, "must be at least 1"),
+            "must be at least 1"
+        );
+    }
 
     /// Every leaf of a normalized scenario has a control: nothing a scenario file can say is
     /// out of the page's reach.
