@@ -297,6 +297,62 @@ test('a bad value shows an error at the field and keeps the last good run', TEST
   assert.equal(shared.log.pageErrors.length, 0, `page errors:\n  ${shared.log.pageErrors.join('\n  ')}`);
 });
 
+test('edits made during a run win: typed keys survive progress, each change restarts the run with it', TEST_TIMEOUT, async () => {
+  // A 24 h default run takes many seconds: every step below happens while it runs.
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(scenarioUrl(server.url, { duration: '24h' }));
+  await page.waitForSelector(`${ROOT_SEL}[data-state="running"]`);
+  const pool = page.locator(`input[name="${POOL}"]`);
+  await pool.click({ clickCount: 3 });
+  await page.keyboard.type('20');
+  await page.waitForTimeout(1000); // several progress renders
+  assert.equal(await page.getAttribute(ROOT_SEL, 'data-state'), 'running');
+  assert.equal(await pool.inputValue(), '20', 'the keys typed are still there after a second of progress');
+  await page.keyboard.press('Tab');
+  const instances = page.locator('input[name="app.instances"]');
+  await instances.click({ clickCount: 3 });
+  await page.keyboard.type('6');
+  await page.keyboard.press('Tab');
+  await page.waitForTimeout(300);
+  assert.equal(await pool.inputValue(), '20');
+  assert.equal(await instances.inputValue(), '6');
+  const hashed = () => JSON.parse(decodeURIComponent(new URL(page.url()).hash.replace(/^#s=/, '')));
+  const edited = hashed();
+  assert.equal(edited.app.pool.max_size, 20, 'the URL holds the first edit');
+  assert.equal(edited.app.instances, 6, 'and the second, made while the first edit was running');
+  // The run that finishes is the edited scenario's, bit for bit the CLI's (shortened so the
+  // test need not wait a simulated day).
+  await pool.click({ clickCount: 3 });
+  await page.keyboard.type('21');
+  await page.locator('input[name="duration"]').fill('10m');
+  await page.locator('input[name="duration"]').press('Tab');
+  const shown = await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the edited run' });
+  const final = hashed();
+  assert.equal(final.app.pool.max_size, 21, 'an edit left without Tab is taken when another field changes');
+  assert.equal(final.app.instances, 6);
+  const dir = await mkdtemp(join(tmpdir(), 'poolsim-edit-'));
+  const file = join(dir, 'edited.json');
+  await writeFile(file, JSON.stringify(final));
+  const cli = await new Promise((ok, fail) => execFile(CLI, ['run', file, '--format', 'json'], { maxBuffer: 64 << 20 },
+    (err, stdout, stderr) => (err ? fail(new Error(stderr)) : ok(JSON.parse(stdout)))));
+  await rm(dir, { recursive: true });
+  assert.equal(shown, cli.digest, 'the page shows the run of the scenario as edited');
+
+  // Stop ends a long run; the finished run stays, and nothing more arrives for the stopped one.
+  await page.locator('input[name="duration"]').fill('24h');
+  await page.locator('input[name="duration"]').press('Tab');
+  await page.waitForSelector(`${ROOT_SEL}[data-state="running"]`);
+  await page.waitForTimeout(500);
+  await page.click('[data-action="stop"]');
+  await page.waitForSelector(`${ROOT_SEL}[data-state="done"]`, { timeout: 2_000 });
+  assert.match(await page.textContent('[data-testid="status"]'), /^Stopped at \S+ of simulated time$/);
+  await page.waitForTimeout(800);
+  assert.equal(await page.getAttribute(ROOT_SEL, 'data-state'), 'done', 'the stopped run does not come back');
+  assert.equal(await page.getAttribute(ROOT_SEL, 'data-digest'), shown, 'the last finished run stays on screen');
+  await closeClean(p);
+});
+
 test('pin keeps the run as a baseline drawn beside the next run', TEST_TIMEOUT, async () => {
   const page = await sharedPage();
   const input = page.locator(`input[name="${POOL}"]`);

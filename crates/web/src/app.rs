@@ -156,14 +156,28 @@ pub fn App() -> Html {
     }
     crate::api::set_timings(&page.timings);
 
+    // One callback for the page's life: a new one each render would re-render every control
+    // on each progress message, and Yew resets a controlled input's text when it renders.
     let on_edit = {
         let dispatcher = page.dispatcher();
-        Callback::from(move |(path, value): Edit| {
+        use_callback((), move |(path, value): Edit, _| {
             dispatcher.dispatch(Action::Edit {
                 path,
                 value,
                 at_ms: now_ms(),
             });
+        })
+    };
+
+    // Stop: the worker drops the run, the page keeps the last finished one.
+    let on_stop = {
+        let client = client.clone();
+        let dispatcher = page.dispatcher();
+        Callback::from(move |id: u64| {
+            if let Some(c) = client.borrow().as_ref() {
+                c.send(&ToWorker::Stop { id });
+            }
+            dispatcher.dispatch(Action::Stop { id });
         })
     };
 
@@ -213,7 +227,7 @@ pub fn App() -> Html {
                     <Controls scenario={page.scenario.clone()} errors={page.errors.clone()}
                               on_edit={on_edit} only={Some(Rc::new(embed.controls.clone()))} />
                 }
-                { progress(&page) }
+                { progress(&page, &on_stop) }
                 <p class="embed-footer"><a href={full_page_link(&page.scenario)} target="_blank" rel="noopener">
                     {"Open in poolsim ↗"}</a></p>
             </main>
@@ -235,7 +249,7 @@ pub fn App() -> Html {
                 <div class="results">
                     <Tabs view={view.clone()} />
                     if *view == View::Simulate {
-                        { progress(&page) }
+                        { progress(&page, &on_stop) }
                         if let Some(f) = &page.finished {
                             <SummaryPanel report={f.report.clone()} config={f.config.clone()} updating={page.running.is_some()} />
                         }
@@ -423,15 +437,18 @@ fn problems(page: &Page) -> Html {
     }
 }
 
-fn progress(page: &Page) -> Html {
+fn progress(page: &Page, on_stop: &Callback<u64>) -> Html {
     let Some(r) = &page.running else {
         return Html::default();
     };
     let total = r.config.duration_us as f64 / 1e6;
+    let id = r.id;
+    let stop = on_stop.reform(move |_: MouseEvent| id);
     html! {
         <div class="progress" role="status" data-testid="progress">
             <progress value={format!("{:.3}", r.fraction)} max="1" aria-label="Simulation progress" />
             <span>{format!("Simulating… {:.0}% ({} of {})", r.fraction * 100.0, clock(r.fraction * total), clock(total))}</span>
+            <button type="button" class="stop" data-action="stop" onclick={stop}>{"Stop"}</button>
         </div>
     }
 }

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use serde_json::{Value, json};
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -89,6 +90,20 @@ pub fn event_value(e: &Event) -> String {
     }
 }
 
+/// What a person is typing in the control `id`, if it has the focus: a render (another
+/// field's edit, a run's progress) shows it instead of the scenario's value, because Yew
+/// writes a controlled input's value back on every render and would wipe the keys typed.
+fn typed_in(id: &str) -> Option<String> {
+    let active = web_sys::window()?.document()?.active_element()?;
+    if active.id() != id {
+        return None;
+    }
+    active
+        .dyn_into::<HtmlInputElement>()
+        .ok()
+        .map(|i| i.value())
+}
+
 /// An `id` attribute for a field path (`app.pool.max_size` → `f-app-pool-max_size`).
 fn dom_id(path: &str) -> String {
     let mut id = String::from("f-");
@@ -126,7 +141,7 @@ impl Ctx {
         }
         let id = dom_id(path);
         let error = self.error(path).map(|m| form::field_message(f.kind, &m));
-        let text = form::display(self.value(path));
+        let text = typed_in(&id).unwrap_or_else(|| form::display(self.value(path)));
         let onchange = self.edit(path.to_owned(), f.kind);
         let invalid = error.as_ref().map(|_| "true");
         let described = format!("{id}-help {id}-error");
@@ -487,7 +502,7 @@ impl Ctx {
 
     fn patch_duration(&self, path: &str, f: &Field) -> Html {
         let id = dom_id(path);
-        let text = form::display(self.value(path));
+        let text = typed_in(&id).unwrap_or_else(|| form::display(self.value(path)));
         let onchange = {
             let path = path.to_owned();
             self.on_edit.reform(move |e: Event| {

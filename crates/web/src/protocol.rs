@@ -27,6 +27,8 @@ pub enum ToWorker {
         /// Objectives as `poolsim check --slo` takes them (`failures=0.1%`).
         slos: Vec<String>,
     },
+    /// Stop run `id` (the person pressed Stop); nothing more is sent for it.
+    Stop { id: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

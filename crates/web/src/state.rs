@@ -42,6 +42,10 @@ pub enum Action {
     Pin,
     Unpin,
     Status(Option<String>),
+    /// The person stopped run `id`: the last finished run stays on screen.
+    Stop {
+        id: u64,
+    },
     /// The first chart of run `id` is on screen.
     Drawn {
         id: u64,
@@ -268,6 +272,13 @@ impl Reducible for Page {
             Action::Pin => page.baseline = page.finished.clone(),
             Action::Unpin => page.baseline = None,
             Action::Status(status) => page.status = status,
+            Action::Stop { id } => match page.running.take_if(|r| r.id == id) {
+                Some(r) => {
+                    let at = crate::chart::clock(r.fraction * r.config.duration_us as f64 / 1e6);
+                    page.status = Some(format!("Stopped at {at} of simulated time"));
+                }
+                None => return self,
+            },
             Action::Drawn { id, at_ms } => match page.running.as_mut() {
                 Some(r) if r.id == id && r.first_chart_ms.is_none() => {
                     r.first_chart_ms = Some(at_ms)
@@ -286,6 +297,17 @@ mod tests {
 
     fn page() -> Page {
         Page::new(crate::presets::default_scenario(), Origin::Load)
+    }
+
+    #[test]
+    fn stop_ends_only_the_run_it_names() {
+        let p = Rc::new(page());
+        let id = p.running.as_ref().unwrap().id;
+        let same = p.clone().reduce(Action::Stop { id: id + 1 });
+        assert!(Rc::ptr_eq(&same, &p), "an older run's Stop changes nothing");
+        let p = p.reduce(Action::Stop { id });
+        assert!(p.running.is_none());
+        assert_eq!(p.status.as_deref(), Some("Stopped at 0s of simulated time"));
     }
 
     #[test]

@@ -151,6 +151,10 @@ impl Worker {
                 let result = review(&scenario, &files, &slos).map(Box::new);
                 post(&self.scope, &FromWorker::Reviewed { id, result });
             }
+            ToWorker::Stop { id } => {
+                self.running.take_if(|job| job.id == id);
+                self.queue.retain(|(queued, _, _)| *queued != id);
+            }
         }
     }
 
