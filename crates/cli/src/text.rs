@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use poolsim_engine::{InstanceStats, Report, Summary};
+use poolsim_engine::{InstanceStats, LatencyStats, Report, Summary};
 use poolsim_scenario::{Config, Duration};
 
 use poolsim_explain::format::{int, num, pct, secs, share, timeout};
@@ -161,44 +161,32 @@ fn waits(out: &mut String, s: &Summary) {
             int(w.count)
         ),
     );
-    line(
-        out,
+    // Latency-shaped figures: a row of percentiles, then what they cover.
+    let mut times = |label: &str, t: &LatencyStats, covers: String| {
+        line(
+            out,
+            label,
+            percentiles(t.mean, t.p50, t.p95, t.p99, t.p999, t.max),
+        );
+        line(out, "", covers);
+    };
+    times(
         "latency",
-        percentiles(l.mean, l.p50, l.p95, l.p99, l.p999, l.max),
-    );
-    line(
-        out,
-        "",
+        l,
         format!("over {} successful requests", int(l.count)),
     );
     let t = &s.pool_wait_timed_out_ms;
     if t.count > 0 {
-        line(
-            out,
-            "wait, timed out",
-            percentiles(t.mean, t.p50, t.p95, t.p99, t.p999, t.max),
+        let covers = format!(
+            "over {} acquisitions that gave up at connection_timeout",
+            int(t.count)
         );
-        line(
-            out,
-            "",
-            format!(
-                "over {} acquisitions that gave up at connection_timeout",
-                int(t.count)
-            ),
-        );
+        times("wait, timed out", t, covers);
     }
     let f = &s.latency_failed_ms;
     if f.count > 0 {
-        line(
-            out,
-            "latency, failed",
-            percentiles(f.mean, f.p50, f.p95, f.p99, f.p999, f.max),
-        );
-        line(
-            out,
-            "",
-            format!("arrival to failure, over {} failed requests", int(f.count)),
-        );
+        let covers = format!("arrival to failure, over {} failed requests", int(f.count));
+        times("latency, failed", f, covers);
     }
 }
 

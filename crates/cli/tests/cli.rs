@@ -602,6 +602,19 @@ fn workspace_file(path: &str) -> String {
     format!("{}/../../tests/{path}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `check` exited 1 with the outage's pool total as a risk; its text.
+fn outage_risk(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    let text = stdout(out);
+    assert!(
+        text.contains(
+            "RISK: the pools ask for 12 x 80 = 960 connections, but the database allows 497"
+        ),
+        "{text}"
+    );
+    text
+}
+
 fn check(config: &str) -> Output {
     poolsim(&[
         "check",
@@ -617,14 +630,7 @@ fn check(config: &str) -> Output {
 #[test]
 fn check_fails_the_outage_configuration_naming_the_pool_total() {
     let out = check("configs/outage/application.properties");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains(
-            "RISK: the pools ask for 12 x 80 = 960 connections, but the database allows 497"
-        ),
-        "{text}"
-    );
+    let text = outage_risk(&out);
     assert!(
         text.contains("change: maximumPoolSize = 41 or less"),
         "{text}"
@@ -671,14 +677,7 @@ fn check_reads_an_anchored_yaml_pool_and_an_included_conf() {
         conf.to_str().unwrap(),
     ]);
     std::fs::remove_dir_all(&dir).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains(
-            "RISK: the pools ask for 12 x 80 = 960 connections, but the database allows 497"
-        ),
-        "{text}"
-    );
+    outage_risk(&out);
 }
 
 #[test]
