@@ -287,6 +287,14 @@ test('a bad value shows an error at the field and keeps the last good run', TEST
   await assertCharts(page, `with ${POOL}=0`);
   assert.equal(await digest(page), d0, 'a bad value should keep the last good run (data-digest changed)');
 
+  // A negative, fractional or too large number says what the field takes, in words.
+  for (const typed of ['-3', '2.5', '4294967296']) {
+    await setControl(page, POOL, typed, { wait: false });
+    await page.waitForFunction(([sel, t]) => document.querySelector(sel)?.textContent.includes(t),
+      [`[data-error-for="${POOL}"]`, 'must be a whole number from 1 to'], { timeout: 10_000 });
+    assert.equal(await digest(page), d0, `${POOL}=${typed} keeps the last good run`);
+  }
+
   // Fix it again: the error goes away.
   await setControl(page, POOL, original, { wait: false });
   await err.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {
@@ -719,7 +727,7 @@ test('replay playback: play, pause at the detection, read what responders saw, j
   assert.ok(cpu < 50, `the database is not busy: CPU ${cpu}%`);
   // Each label sits directly above its own value, whatever the width (they were separate
   // cells of a wrapping grid, so "hikaricp_connections_active" sat over the idle count).
-  for (const width of [1400, 1000, 800]) {
+  for (const width of [1400, 1000, 800, 390]) {
     await page.setViewportSize({ width, height: 900 });
     const pairs = await page.$$eval('[data-testid="responders"] dd[data-metric]', (dds) => dds.map((dd) => {
       const dt = dd.previousElementSibling;

@@ -17,6 +17,12 @@ struct Entry<E> {
     event: E,
 }
 
+impl<E> Entry<E> {
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
+}
+
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
@@ -52,20 +58,16 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry {
-            key: (u128::from(time.us()) << 64) | u128::from(seq),
-            event,
-        });
+        let key = (u128::from(time.us()) << 64) | u128::from(seq);
+        self.heap.push(Entry { key, event });
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| SimTime((e.key >> 64) as u64))
+        self.heap.peek().map(Entry::time)
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap
-            .pop()
-            .map(|e| (SimTime((e.key >> 64) as u64), e.event))
+        self.heap.pop().map(|e| (e.time(), e.event))
     }
 }
 

@@ -52,6 +52,7 @@ pub struct FoundConfig {
 
 /// The settings of `text`, a file named `file`, by its kind.
 fn parse(file: &str, text: &str, resolve: &mut Resolver<'_>) -> Result<Vec<Setting>, ConfigError> {
+    let text = without_bom(text);
     if file.ends_with(".yml") || file.ends_with(".yaml") {
         yaml::parse(file, text)
     } else if file.ends_with(".conf") {
@@ -59,6 +60,12 @@ fn parse(file: &str, text: &str, resolve: &mut Resolver<'_>) -> Result<Vec<Setti
     } else {
         properties::parse(file, text)
     }
+}
+
+/// `text` without a leading UTF-8 byte-order mark, which editors on Windows write and every
+/// format here ignores.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// The keys [`apply`] reads, normalised.

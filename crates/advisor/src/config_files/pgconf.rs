@@ -3,7 +3,7 @@
 //! `on`), `#` to the end of the line a comment; `include`, `include_if_exists` and
 //! `include_dir` read other files at that point, ten deep at most, and a later setting wins.
 
-use super::{ConfigError, Setting, error, setting};
+use super::{ConfigError, Setting, error, setting, without_bom};
 
 /// PostgreSQL's own nesting limit for included files.
 const MAX_DEPTH: usize = 10;
@@ -30,7 +30,6 @@ pub fn parse(
     resolve: &mut Resolver<'_>,
     depth: usize,
 ) -> Result<Vec<Setting>, ConfigError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
@@ -55,7 +54,7 @@ pub fn parse(
         }
         let included = resolve(file, &value, kind).map_err(|m| error(file, n, m))?;
         for (inner, text) in included {
-            out.extend(parse(&inner, &text, resolve, depth + 1)?);
+            out.extend(parse(&inner, without_bom(&text), resolve, depth + 1)?);
         }
     }
     Ok(out)

@@ -87,7 +87,6 @@ fn unescape(s: &str) -> Result<String, String> {
 }
 
 pub fn parse(file: &str, text: &str) -> Result<Vec<Setting>, ConfigError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut out = Vec::new();
     for (line, logical) in logical_lines(text) {
         let (key, value) = split(&logical);

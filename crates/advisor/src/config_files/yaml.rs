@@ -9,7 +9,6 @@ use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 use super::{ConfigError, Setting, error, is_pool_key, setting};
 
 pub fn parse(file: &str, text: &str) -> Result<Vec<Setting>, ConfigError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let docs = MarkedYaml::load_from_str(text).map_err(|e| {
         error(
             file,
