@@ -79,6 +79,10 @@ pub enum DurationError {
     Malformed(String),
     #[error("\"{0}\" is finer than a microsecond")]
     SubMicrosecond(String),
+    #[error("\"{text}\" gives the unit {unit} twice; write each unit once, e.g. \"1m30s\"")]
+    RepeatedUnit { unit: String, text: String },
+    #[error("\"{0}\" puts a smaller unit first; write the largest first, e.g. \"1m30s\"")]
+    UnitOrder(String),
     #[error("\"{0}\" is too long")]
     Overflow(String),
 }
@@ -96,6 +100,7 @@ impl std::str::FromStr for Duration {
         }
         let mut rest = s;
         let mut total: u64 = 0;
+        let mut previous: Option<(&str, u64)> = None;
         while !rest.is_empty() {
             let number_len = rest
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -119,6 +124,18 @@ impl std::str::FromStr for Duration {
                     unit: unit.to_owned(),
                     text: text.to_owned(),
                 })?;
+            match previous {
+                Some((_, larger)) if scale < larger => {}
+                Some((name, larger)) if scale == larger => {
+                    return Err(DurationError::RepeatedUnit {
+                        unit: name.to_owned(),
+                        text: text.to_owned(),
+                    });
+                }
+                Some(_) => return Err(DurationError::UnitOrder(text.to_owned())),
+                None => {}
+            }
+            previous = Some((unit, scale));
             let term = scaled(number, scale, text)?;
             total = total
                 .checked_add(term)
@@ -254,6 +271,25 @@ mod tests {
             us("99999999999999999999h"),
             Err(DurationError::Overflow(_))
         ));
+    }
+
+    /// Issue 12: `"1m1m"` was summed to 2m. A unit appears once, the largest first; `us`
+    /// and `µs` are one unit.
+    #[test]
+    fn each_unit_once_and_the_largest_first() {
+        assert_eq!(
+            "1m1m".parse::<Duration>().unwrap_err().to_string(),
+            "\"1m1m\" gives the unit m twice; write each unit once, e.g. \"1m30s\""
+        );
+        assert!(matches!(
+            us("5us3µs"),
+            Err(DurationError::RepeatedUnit { .. })
+        ));
+        assert_eq!(
+            "30s1m".parse::<Duration>().unwrap_err().to_string(),
+            "\"30s1m\" puts a smaller unit first; write the largest first, e.g. \"1m30s\""
+        );
+        assert_eq!(us("1h2m3s4ms5us"), Ok(3_723_004_005));
     }
 
     #[test]

@@ -13,18 +13,23 @@
 
 pub mod config;
 mod duration;
+mod read;
 pub mod scenario;
+mod shape;
 mod validate;
+mod words;
 
 use std::fmt;
 
 pub use config::Config;
 pub use duration::{Duration, DurationError};
+pub use read::MAX_SCENARIO_BYTES;
 pub use scenario::*;
 pub use validate::{
     AUTO_BUCKETS, MAX_BUCKETS, MAX_INSTANCES, MAX_MOMENTS, MAX_POOL_SIZE, MAX_QUERIES,
     auto_bucket_us, parse_utc,
 };
+pub use words::is_type_error;
 
 /// One bad value: where it is (`app.pool.max_size`, `faults[2].at`) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,72 +81,30 @@ fn path_prefix(path: &str) -> String {
     }
 }
 
+/// How many problems a message lists: a screenful, then a count of the rest.
+pub const SHOWN_PROBLEMS: usize = 20;
+
 fn join_lines(errors: &[FieldError]) -> String {
-    errors
+    let mut lines: Vec<String> = errors
         .iter()
+        .take(SHOWN_PROBLEMS)
         .map(FieldError::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    if let Some(rest) = errors.len().checked_sub(SHOWN_PROBLEMS).filter(|&n| n > 0) {
+        let s = if rest == 1 { "" } else { "s" };
+        lines.push(format!("... and {rest} more problem{s}"));
+    }
+    lines.join("\n")
 }
 
 /// Parses a scenario file's text. Syntax and shape only: see [`Scenario::validate`].
 pub fn parse(json: &str) -> Result<Scenario, ScenarioError> {
-    // serde would read a JSON array positionally into the struct; a scenario is an object.
-    let start = json.len() - json.trim_start().len();
-    if json[start..].starts_with('[') {
-        let line = 1 + json[..start].matches('\n').count();
-        return Err(ScenarioError::Parse {
-            path: String::new(),
-            message: "a scenario is a JSON object ({...}), not an array".to_owned(),
-            line,
-            column: start - json[..start].rfind('\n').map_or(0, |i| i + 1) + 1,
-        });
-    }
-    parse_value_with(&mut serde_json::Deserializer::from_str(json))
+    read::parse(json)
 }
 
 /// Reads a scenario from a JSON value (e.g. one edited by `poolsim sweep --set`).
 pub fn from_value(value: serde_json::Value) -> Result<Scenario, ScenarioError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        ScenarioError::Parse {
-            path,
-            message: e.into_inner().to_string(),
-            line: 0,
-            column: 0,
-        }
-    })
-}
-
-fn parse_value_with<'de>(
-    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
-) -> Result<Scenario, ScenarioError> {
-    let result: Result<Scenario, _> = serde_path_to_error::deserialize(&mut *de);
-    let scenario = result.map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        ScenarioError::Parse {
-            path,
-            message: strip_position(&inner.to_string()),
-            line: inner.line(),
-            column: inner.column(),
-        }
-    })?;
-    de.end().map_err(|e| ScenarioError::Parse {
-        path: String::new(),
-        message: "trailing characters after the scenario object".to_owned(),
-        line: e.line(),
-        column: e.column(),
-    })?;
-    Ok(scenario)
-}
-
-/// serde_json appends " at line L column C"; the error carries those separately.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    read::from_value(&value)
 }
 
 /// Parses and validates: the one call the CLI and the page make.
@@ -224,14 +187,10 @@ mod tests {
             "app.pool.max_size: must be at least 1"
         );
         assert_eq!(
-            err(r#"{"app": {"pool": {"max_sise": 3}}}"#)
-                .split(" (line")
-                .next(),
-            Some(
-                "app.pool.max_sise: unknown field `max_sise`, expected one of `max_size`, `min_idle`, \
-                 `connection_timeout`, `idle_timeout`, `max_lifetime`, `connect_time`, \
-                 `leak_detection_threshold`"
-            )
+            err(r#"{"app": {"pool": {"max_sise": 3}}}"#),
+            "app.pool.max_sise: unknown field \"max_sise\"; the fields here are max_size, \
+             min_idle, connection_timeout, idle_timeout, max_lifetime, connect_time, \
+             leak_detection_threshold (line 1, column 28)"
         );
         assert!(err(r#"{"duration": "10 minutes"}"#).starts_with("duration: unknown unit"));
         assert!(err(r#"{"duration": 30}"#).starts_with("duration: 30 has no unit"));
@@ -248,9 +207,208 @@ mod tests {
                 .contains("database.reserved_connections: must be below max_connections (10)")
         );
         assert!(err("{").contains("line 1"));
-        assert!(err("{} x").contains("trailing characters"));
-        assert!(err(" []").contains("not an array (line 1, column 2)"));
-        assert!(err("1").contains("invalid type"));
+        assert!(err(" []").contains("not an array (line 1, column 3)"));
+        assert_eq!(
+            err("1"),
+            "must be an object {...} (scenario), not 1 (line 1, column 1)"
+        );
+    }
+
+    /// Issue 12: inside a fault, an arrival process or a distribution the message named
+    /// only the object (`faults[0]: invalid type ... expected u32`), in serde's words. Each
+    /// case is a real input and the whole message a person reads.
+    #[test]
+    fn type_errors_name_the_innermost_field_in_plain_words() {
+        let cases = [
+            (
+                r#"{"faults":[{"at":"1m","kind":"reconfigure","pool":{"max_size":"x"}}]}"#,
+                "faults[0].pool.max_size: must be a whole number from 0 to 4,294,967,295, \
+                 not the text \"x\" (line 1, column 68)",
+            ),
+            (
+                r#"{"workload":{"arrivals":{"kind":"poisson","rate_per_s":"x"}}}"#,
+                "workload.arrivals.rate_per_s: must be a number, not the text \"x\" \
+                 (line 1, column 60)",
+            ),
+            (
+                r#"{"workload":{"arrivals":{"kind":"piecewise","steps":[{"at":"0s","rate_per_s":1},{"at":"1x","rate_per_s":1}]}}}"#,
+                "workload.arrivals.steps[1].at: unknown unit \"x\" in \"1x\" \
+                 (units: us, ms, s, m, h) (line 1, column 109)",
+            ),
+            (
+                r#"{"workload":{"transaction":{"query_time":{"kind":"empirical","values":["1ms",true]}}}}"#,
+                "workload.transaction.query_time.values[1]: must be a duration string with a \
+                 unit, such as \"250ms\" or \"30s\", not true (line 1, column 84)",
+            ),
+            (
+                r#"{"faults":[{"at":"1m","kind":"reconfigure","pool":{"connect_time":{"kind":"constant","value":"1q"}}}]}"#,
+                "faults[0].pool.connect_time.value: unknown unit \"q\" in \"1q\" \
+                 (units: us, ms, s, m, h) (line 1, column 101)",
+            ),
+            (
+                r#"{"faults":[{"at":"1m","kind":"nope"}]}"#,
+                "faults[0].kind: \"nope\" is not one of db_outage, slow_queries, \
+                 traffic_change, rolling_restart, reconfigure, scale, connection_leak \
+                 (line 1, column 35)",
+            ),
+            (
+                r#"{"faults":[{"at":"1m","kind":"db_outage"}]}"#,
+                "faults[0]: needs \"duration\" (line 1, column 42)",
+            ),
+            (
+                r#"{"faults":[{"at":"1m","kind":"db_outage","duration":"1s","extra":1}]}"#,
+                "faults[0].extra: unknown field \"extra\"; the fields here are at, duration \
+                 (line 1, column 68)",
+            ),
+            (
+                r#"{"faults":[5]}"#,
+                "faults[0]: must be an object {\"kind\": ...} (fault), not 5 (line 1, column 12)",
+            ),
+            (
+                r#"{"app": {"instances": -3}}"#,
+                "app.instances: must be a whole number from 0 to 4,294,967,295, not -3 \
+                 (line 1, column 24)",
+            ),
+            (
+                r#"{"app": {"load_balancer": "x"}}"#,
+                "app.load_balancer: \"x\" is not one of round_robin, random, least_busy \
+                 (line 1, column 29)",
+            ),
+            (
+                r#"{"seed": 1e999}"#,
+                "seed: this number is too large for any field (line 1, column 14)",
+            ),
+            (
+                r#"{"name": 5}"#,
+                "name: must be text in quotes, not 5 (line 1, column 10)",
+            ),
+            (
+                r#"{"seed": 1, "seed": 2}"#,
+                "\"seed\" is given twice (line 1, column 18)",
+            ),
+            (
+                r#"{"a" 1}"#,
+                "missing : after the field name (line 1, column 6)",
+            ),
+            (
+                r#"{"a": 1,}"#,
+                "a comma has nothing after it (line 1, column 9)",
+            ),
+            (
+                "{",
+                "the text ends inside an object: a } is missing (line 1, column 1)",
+            ),
+            (
+                "{} x",
+                "there is text after the scenario's closing } (line 1, column 4)",
+            ),
+        ];
+        for (json, message) in cases {
+            assert_eq!(err(json), message, "{json}");
+        }
+        // The same words for a value the page or `sweep --set` edited.
+        let value =
+            serde_json::json!({"faults": [{"at": "1m", "kind": "scale", "instances": "x"}]});
+        assert_eq!(
+            from_value(value).unwrap_err().to_string(),
+            "faults[0].instances: must be a whole number from 0 to 4,294,967,295, \
+             not the text \"x\" (line 0, column 0)"
+        );
+    }
+
+    /// Issue 12: `"app": [5]` meant five instances (serde reads a struct from an array by
+    /// position). Lists are read only where the format has them: the keys holding lists in a
+    /// scenario with every list written out are exactly `shape::LISTS`, and every object in
+    /// it written as a list is refused at its own path.
+    #[test]
+    fn structs_are_never_read_from_lists() {
+        let every_list = serde_json::json!({
+            "workload": {"arrivals": {"kind": "piecewise", "steps": [{"at": "0s", "rate_per_s": 5}]},
+                         "transaction": {"query_time": {"kind": "empirical", "values": ["1ms"]}}},
+            "faults": [{"kind": "reconfigure", "at": "1m", "pool": {"max_size": 5},
+                        "rolling_restart": {"down": "1s"}}],
+            "alerts": [{"name": "a", "metric": "db_connections", "above": 1}],
+            "timeline": {"start": "2023-08-05T14:00:00Z",
+                         "moments": [{"at": "1m", "kind": "fix", "label": "x"}]}
+        });
+        let full = serde_json::to_value(from_value(every_list).unwrap()).unwrap();
+        let mut lists = std::collections::BTreeSet::new();
+        let mut objects = Vec::new();
+        walk(&full, String::new(), &mut lists, &mut objects);
+        let expected: std::collections::BTreeSet<String> =
+            shape::LISTS.iter().map(|k| (*k).to_owned()).collect();
+        assert_eq!(lists, expected);
+        assert!(objects.len() > 15, "{objects:?}");
+        for path in objects {
+            for list in [serde_json::json!([]), serde_json::json!([5])] {
+                let mut edited = full.clone();
+                *edited.pointer_mut(&pointer(&path)).unwrap() = list;
+                let error = from_value(edited).expect_err(&path);
+                assert_eq!(
+                    error.fields()[0].path,
+                    path,
+                    "{path} written as a list: {error}"
+                );
+                assert!(error.to_string().contains("not a list"), "{error}");
+            }
+        }
+        assert_eq!(
+            err(r#"{"app": [5]}"#),
+            "app: must be a single value or an object {...}, not a list [...] (line 1, column 9)"
+        );
+    }
+
+    fn walk(
+        value: &serde_json::Value,
+        path: String,
+        lists: &mut std::collections::BTreeSet<String>,
+        objects: &mut Vec<String>,
+    ) {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => {
+                if !path.is_empty() {
+                    objects.push(path.clone());
+                }
+                for (key, child) in map {
+                    if child.is_array() {
+                        lists.insert(key.clone());
+                    }
+                    let sep = if path.is_empty() { "" } else { "." };
+                    walk(child, format!("{path}{sep}{key}"), lists, objects);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, format!("{path}[{i}]"), lists, objects);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `faults[0].pool` as the JSON pointer `/faults/0/pool`.
+    fn pointer(path: &str) -> String {
+        path.split('.')
+            .flat_map(|part| part.split('['))
+            .map(|p| format!("/{}", p.trim_end_matches(']')))
+            .collect()
+    }
+
+    /// Issue 12: 100,000 bad faults printed 100,001 lines. A message lists a screenful and
+    /// counts the rest; `fields()` still has every one, for the page's fields.
+    #[test]
+    fn a_screenful_of_problems_then_a_count() {
+        let faults: Vec<_> = (0..500)
+            .map(|_| serde_json::json!({"kind": "scale", "at": "1m", "instances": 0}))
+            .collect();
+        let error = load(&serde_json::json!({ "faults": faults }).to_string()).unwrap_err();
+        assert_eq!(error.fields().len(), 500);
+        let text = error.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), SHOWN_PROBLEMS + 1);
+        assert_eq!(lines[0], "faults[0].instances: must be at least 1");
+        assert_eq!(lines[SHOWN_PROBLEMS], "... and 480 more problems");
     }
 
     #[test]

@@ -674,12 +674,12 @@ pub fn parse_input(kind: Kind, text: &str) -> Option<Value> {
     }
 }
 
-/// A field's error in a person's words: a value of the wrong type or out of its type's range
-/// (serde's "invalid type: string", "invalid value: integer `4294967296`, expected u32") says
-/// what the field takes instead. Validation's own messages are already worded and pass.
+/// A field's error as its control words it: a value of the wrong type or out of its type's
+/// range ("must be a whole number from 0 to 4,294,967,295, not -3") says the range this
+/// control takes instead. Validation's own messages pass as they are.
 pub fn field_message(kind: Kind, message: &str) -> String {
     use poolsim_explain::format::{int, num};
-    let serde = message.starts_with("invalid type") || message.starts_with("invalid value");
+    let serde = poolsim_scenario::is_type_error(message);
     match kind {
         Kind::Int { min, max } | Kind::OptInt { min, max } if serde => {
             format!("must be a whole number from {} to {}", int(min), int(max))
@@ -791,11 +791,13 @@ mod tests {
             min: 1,
             max: 10_000,
         };
+        let message_for = |scenario: Value| {
+            let error = poolsim_scenario::from_value(scenario).unwrap_err();
+            error.fields()[0].message.clone()
+        };
         for typed in ["-3", "2.5", "1e12", "4294967296", "five", ""] {
             let value = parse_input(int, typed).expect("a value");
-            let message = serde_json::from_value::<u32>(value)
-                .expect_err(typed)
-                .to_string();
+            let message = message_for(json!({"app": {"pool": {"max_size": value}}}));
             assert_eq!(
                 field_message(int, &message),
                 "must be a whole number from 1 to 10,000",
@@ -807,9 +809,10 @@ mod tests {
             max: 1e6,
             step: 1.0,
         };
-        let message = serde_json::from_value::<f64>(parse_input(rate, "1e400").unwrap())
-            .unwrap_err()
-            .to_string();
+        let value = parse_input(rate, "1e400").unwrap();
+        let message = message_for(
+            json!({"workload": {"arrivals": {"kind": "poisson", "rate_per_s": value}}}),
+        );
         assert_eq!(
             field_message(rate, &message),
             "must be a number from 0 to 1,000,000"
