@@ -15,10 +15,10 @@ pub(crate) fn plain(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("invalid value: ") {
         return must_be(rest);
     }
-    if let Some(rest) = message.strip_prefix("invalid length ") {
-        if let Some((_, expected)) = rest.split_once(", expected ") {
-            return format!("must be {}", thing(expected));
-        }
+    if let Some(rest) = message.strip_prefix("invalid length ")
+        && let Some((_, expected)) = rest.split_once(", expected ")
+    {
+        return format!("must be {}", thing(expected));
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let (name, choices) = split_choices(rest);
