@@ -17,7 +17,7 @@ use serde_path_to_error::Segment;
 use crate::{Scenario, ScenarioError, shape, words};
 
 /// The largest scenario text or value read, in bytes of JSON: the largest real scenario
-/// (an empirical distribution of 100,000 values) is about 1 MB.
+/// (an empirical distribution of 100,000 values) is about 1 MiB.
 pub const MAX_SCENARIO_BYTES: usize = 8 * 1024 * 1024;
 
 pub fn parse(json: &str) -> Result<Scenario, ScenarioError> {
@@ -43,8 +43,8 @@ fn too_long(bytes: usize) -> ScenarioError {
     ScenarioError::Parse {
         path: String::new(),
         message: format!(
-            "the scenario is {:.1} MB; the largest one read is {} MB",
-            bytes as f64 / 1e6,
+            "the scenario is {:.1} MiB; the largest one read is {} MiB",
+            bytes as f64 / (1024.0 * 1024.0),
             MAX_SCENARIO_BYTES / (1024 * 1024)
         ),
         line: 0,

@@ -60,7 +60,7 @@ fn must_be(rest: &str) -> String {
 /// What serde says it expected, as a person names it.
 fn thing(expected: &str) -> String {
     let named = match expected {
-        "u8" | "u16" | "u32" => "a whole number from 0 to 4,294,967,295",
+        "u32" => "a whole number from 0 to 4,294,967,295",
         "u64" => "a whole number from 0 to 18,446,744,073,709,551,615",
         "i32" | "i64" => "a whole number",
         "f32" | "f64" => "a number",
