@@ -39,7 +39,9 @@ pub enum SloMetric {
     Failures,
 }
 
-/// "`metric` stays under `limit`": `wait_p99=10ms`, `latency_p99=250ms`, `failures=0.1%`.
+/// "`metric` is at most `limit`": `wait_p99=10ms`, `latency_p99=250ms`, `failures=0.1%`.
+/// Every objective includes its limit, so `failures=0` means no failures at all and
+/// `wait_p99=0s` means 99% of requests get a connection without waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Slo {
     pub metric: SloMetric,
@@ -67,9 +69,9 @@ impl FromStr for Slo {
     fn from_str(text: &str) -> Result<Slo, SloError> {
         let (name, value) = text
             .split_once('=')
-            .or_else(|| text.split_once('<'))
             .ok_or_else(|| SloError::Shape(text.to_owned()))?;
-        let (name, value) = (name.trim(), value.trim());
+        let name = name.trim().strip_suffix('<').unwrap_or(name).trim();
+        let value = value.trim();
         let bad = |why: &str| SloError::Limit {
             metric: name.to_owned(),
             value: value.to_owned(),
@@ -99,9 +101,6 @@ impl FromStr for Slo {
             let duration: Duration = value
                 .parse()
                 .map_err(|e| bad(&format!("{e} (write a duration such as 10ms)")))?;
-            if duration.is_zero() {
-                return Err(bad("nothing is under zero; write a positive duration"));
-            }
             duration.as_ms_f64()
         };
         Ok(Slo { metric, limit })
@@ -119,8 +118,9 @@ impl Slo {
         }
     }
 
+    /// Whether the run's value is at most the limit.
     pub fn met(&self, s: &Summary) -> bool {
-        self.value(s) < self.limit
+        self.value(s) <= self.limit
     }
 
     /// The value as this objective shows it: `8.61 ms`, `0.12%`.
@@ -143,7 +143,7 @@ impl Slo {
 
 impl fmt::Display for Slo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} < {}", self.name(), self.show(self.limit))
+        write!(f, "{} ≤ {}", self.name(), self.show(self.limit))
     }
 }
 
@@ -445,7 +445,7 @@ fn erlang_c_size(base: &Config, slos: &[Slo], lo: u32, hi: u32) -> Option<u32> {
         poolsim_theory::mmc(c, rate, hold_s).is_some_and(|m| {
             quantiles
                 .iter()
-                .all(|&(q, limit_ms)| m.wait_quantile_s(q) * 1e3 < limit_ms)
+                .all(|&(q, limit_ms)| m.wait_quantile_s(q) * 1e3 <= limit_ms)
         })
     })
 }
@@ -460,9 +460,45 @@ mod tests {
         assert_eq!((slo.metric, slo.limit), (SloMetric::WaitP99, 10.0));
         let slo: Slo = "failures=0.1%".parse().unwrap();
         assert_eq!((slo.metric, slo.limit), (SloMetric::Failures, 0.001));
-        let slo: Slo = "latency_p99<1.5s".parse().unwrap();
+        let slo: Slo = "latency_p99<=1.5s".parse().unwrap();
         assert_eq!(slo.limit, 1_500.0);
-        assert_eq!(slo.to_string(), "latency p99 < 1500.00 ms");
+        assert_eq!(slo.to_string(), "latency p99 ≤ 1500.00 ms");
+        let slo: Slo = "failures=0".parse().unwrap();
+        assert_eq!((slo.metric, slo.limit), (SloMetric::Failures, 0.0));
+        assert_eq!(slo.to_string(), "failures ≤ 0.000%");
+        let slo: Slo = "wait_p99=0s".parse().unwrap();
+        assert_eq!((slo.metric, slo.limit), (SloMetric::WaitP99, 0.0));
+    }
+
+    #[test]
+    fn every_objective_includes_its_limit() {
+        let config = poolsim_scenario::parse(r#"{"duration": "20s"}"#)
+            .unwrap()
+            .validate()
+            .unwrap();
+        let mut summary = poolsim_engine::run(&config).unwrap().summary;
+        assert_eq!(
+            summary.requests.failed, 0,
+            "the default scenario at 20 s fails none"
+        );
+        let slo = |text: &str| text.parse::<Slo>().unwrap();
+        assert!(
+            slo("failures=0").met(&summary),
+            "no failures meets failures=0"
+        );
+        let at = |metric, limit| Slo { metric, limit }.met(&summary);
+        let wait = summary.pool_wait_ms.p99;
+        assert!(
+            at(SloMetric::WaitP99, wait),
+            "a p99 of {wait} ms meets a limit of {wait} ms"
+        );
+        assert!(!at(SloMetric::LatencyP99, summary.latency_ms.p99 - 1e-9));
+        summary.requests.failed = 1;
+        assert!(
+            !slo("failures=0").met(&summary),
+            "one failure misses failures=0"
+        );
+        assert!(slo("failures=100%").met(&summary));
     }
 
     #[test]
@@ -471,7 +507,7 @@ mod tests {
         assert!(err("wait_p99").contains("is not METRIC=LIMIT"));
         assert!(err("wait_p95=10ms").contains("unknown metric \"wait_p95\""));
         assert!(err("wait_p99=10").contains("has no unit"));
-        assert!(err("wait_p99=0s").contains("positive duration"));
+        assert!(err("wait_p99<10ms").contains("is not METRIC=LIMIT"));
         assert!(err("failures=150%").contains("between 0% and 100%"));
         assert!(err("failures=lots").contains("0.1%"));
     }
