@@ -7,7 +7,7 @@
 //! failover fails requests by nature, so it is reported, not judged.
 
 use poolsim_engine::Summary;
-use poolsim_scenario::{Duration, Fault, Scenario, ScenarioError};
+use poolsim_scenario::{Duration, Fault, FieldError, Scenario, ScenarioError};
 use serde::{Deserialize, Serialize};
 
 use crate::config_files::FoundConfig;
@@ -96,9 +96,20 @@ pub fn review(
     if let Some(v) = found.reserved_connections {
         scenario.database.reserved_connections = v;
     }
-    let config = scenario
-        .validate()
-        .map_err(|e| ReviewError::Invalid(ScenarioError::Invalid(e)))?;
+    let invalid = |errors: Vec<FieldError>| {
+        let errors = errors
+            .into_iter()
+            .map(|e| match found.origins.get(&e.path) {
+                Some(origin) => FieldError {
+                    path: origin.clone(),
+                    message: e.message,
+                },
+                None => e,
+            })
+            .collect();
+        ReviewError::Invalid(ScenarioError::Invalid(errors))
+    };
+    let config = scenario.validate().map_err(invalid)?;
 
     let instances = config.app.instances;
     let max_size = config.pool.max_size;
@@ -173,10 +184,7 @@ pub fn review(
     for (_, _, faults) in &situations {
         let mut s = scenario.clone();
         s.faults.extend(faults.iter().cloned());
-        configs.push(
-            s.validate()
-                .map_err(|e| ReviewError::Invalid(ScenarioError::Invalid(e)))?,
-        );
+        configs.push(s.validate().map_err(invalid)?);
     }
     let summaries = run(&configs).map_err(ReviewError::Run)?;
     let results: Vec<SituationResult> = situations

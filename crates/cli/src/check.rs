@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use poolsim_advisor::Slo;
 use poolsim_advisor::config_files::{self, FoundConfig, Include};
 use poolsim_advisor::review::{Review, ReviewError, review};
@@ -28,15 +28,23 @@ pub fn check(args: CheckArgs) -> Result<bool, Failure> {
         Some(path) => input::read(path, None).map_err(Failure::Input)?,
         None => Scenario::default(),
     };
-    if let Some(rate_per_s) = args.rate_per_s {
-        base.workload.arrivals = Arrivals::Poisson { rate_per_s };
-    }
-    if let Some(instances) = args.instances {
-        base.app.instances = instances;
-    }
     let mut found = FoundConfig::default();
     for path in &args.configs {
         read(path, &mut found).map_err(Failure::Input)?;
+    }
+    // The flags' values are checked with the scenario's; their errors name the flag.
+    if let Some(rate_per_s) = args.rate_per_s {
+        base.workload.arrivals = Arrivals::Poisson { rate_per_s };
+        found.origins.insert(
+            "workload.arrivals.rate_per_s".into(),
+            format!("--rate-per-s {rate_per_s}"),
+        );
+    }
+    if let Some(instances) = args.instances {
+        base.app.instances = instances;
+        found
+            .origins
+            .insert("app.instances".into(), format!("--instances {instances}"));
     }
     let slos = if args.slos.is_empty() {
         vec!["failures=0.1%".parse::<Slo>().expect("a valid default")]
@@ -59,8 +67,7 @@ pub fn check(args: CheckArgs) -> Result<bool, Failure> {
 }
 
 fn read(path: &Path, found: &mut FoundConfig) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = input::read_text(path)?;
     config_files::read_with(&path.display().to_string(), &text, found, &mut include)?;
     Ok(())
 }
@@ -70,9 +77,9 @@ fn include(from: &str, written: &str, kind: Include) -> Result<Vec<(String, Stri
     let base = Path::new(from).parent().unwrap_or(Path::new(""));
     let path = base.join(written);
     let read = |p: &Path| {
-        std::fs::read_to_string(p)
+        input::read_text(p)
             .map(|text| (p.display().to_string(), text))
-            .map_err(|e| format!("cannot read included {}: {e}", p.display()))
+            .map_err(|e| format!("{e:#}"))
     };
     match kind {
         Include::File => Ok(vec![read(&path)?]),

@@ -720,6 +720,85 @@ fn check_names_file_and_line_of_a_malformed_setting() {
     );
 }
 
+/// Issue 12: an out-of-range value from a file named the scenario field, not the file and
+/// line it came from; `--instances 0` and `--rate-per-s NaN` named scenario fields.
+#[test]
+fn check_names_the_file_line_or_flag_an_out_of_range_value_came_from() {
+    let file = TempScenario::new("");
+    let props = file.dir.join("hikari.properties");
+    std::fs::write(&props, "# pool\nmaximumPoolSize=0\n").unwrap();
+    let out = poolsim(&["check", "--config", props.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: the settings give an invalid scenario:\n{}:2 maximumPoolSize=0: must be at \
+             least 1\n",
+            props.display()
+        )
+    );
+    std::fs::write(&props, "maximumPoolSize=5\n").unwrap();
+    let out = poolsim(&[
+        "check",
+        "--config",
+        props.to_str().unwrap(),
+        "--instances",
+        "0",
+        "--rate-per-s",
+        "NaN",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("\n--instances 0: must be at least 1"), "{err}");
+    assert!(err.contains("\n--rate-per-s NaN: "), "{err}");
+    assert!(
+        !err.contains("app.instances") && !err.contains("rate_per_s"),
+        "{err}"
+    );
+}
+
+/// Issue 12: a UTF-16 file said "did not contain valid UTF-8"; an endless stream was read to
+/// 2 GB.
+#[test]
+fn files_that_are_not_utf8_or_too_big_say_so() {
+    let file = TempScenario::new("");
+    let utf16: Vec<u8> = "\u{feff}maximumPoolSize=80\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let props = file.dir.join("hikari.properties");
+    std::fs::write(&props, utf16).unwrap();
+    let out = poolsim(&["check", "--config", props.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{} is UTF-16 text; poolsim reads UTF-8",
+            props.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let out = poolsim(&["run", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: /dev/zero goes on past 8 MiB, the largest file read\n"
+    );
+}
+
+#[test]
+fn sweep_paths_past_the_bound_are_refused_not_a_stack_overflow() {
+    let file = TempScenario::new("{}");
+    let path = vec!["a"; 16_000].join(".");
+    let out = poolsim(&["sweep", file.arg(), "--set", &format!("{path}=1,2")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the field path is 31999 characters long; a path has at most 200"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn check_sets_aside_the_scenarios_own_faults() {
     // The outage scenario carries a deploy; with the fixed settings the review still passes,

@@ -9,6 +9,7 @@
 //! Each format is read as its owner reads it (`properties.rs`, `yaml.rs`, `pgconf.rs`); a
 //! key that configures the pool and cannot be read is an error at its line, never a default.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use poolsim_scenario::{Duration, PoolPatch};
@@ -48,6 +49,10 @@ pub struct FoundConfig {
     pub reserved_connections: Option<u32>,
     /// Where each setting came from (`app.properties:3 maximumPoolSize=80`), in file order.
     pub sources: Vec<String>,
+    /// Where the value in force for each scenario field came from, by the field's path
+    /// (`app.pool.max_size` → `app.properties:3 maximumPoolSize=80`): the last one, as for
+    /// the value. A caller may add its own (a flag), so errors name what a person wrote.
+    pub origins: BTreeMap<String, String>,
 }
 
 /// The settings of `text`, a file named `file`, by its kind.
@@ -142,20 +147,44 @@ pub fn apply(settings: &[Setting], found: &mut FoundConfig) -> Result<(), Config
                 .ok_or_else(|| bad("is not a whole number of milliseconds (up to 2^64 us)"))
         };
         let pool = &mut found.pool;
-        match s.key.as_str() {
-            "maximumpoolsize" => pool.max_size = Some(count()?),
-            "minimumidle" => pool.min_idle = Some(count()?),
-            "connectiontimeout" => pool.connection_timeout = Some(millis()?),
-            "idletimeout" => pool.idle_timeout = Some(millis()?),
-            "maxlifetime" => pool.max_lifetime = Some(millis()?),
-            "leakdetectionthreshold" => pool.leak_detection_threshold = Some(millis()?),
-            "maxconnections" => found.max_connections = Some(count()?),
-            "superuserreservedconnections" => found.reserved_connections = Some(count()?),
+        let field = match s.key.as_str() {
+            "maximumpoolsize" => {
+                pool.max_size = Some(count()?);
+                "app.pool.max_size"
+            }
+            "minimumidle" => {
+                pool.min_idle = Some(count()?);
+                "app.pool.min_idle"
+            }
+            "connectiontimeout" => {
+                pool.connection_timeout = Some(millis()?);
+                "app.pool.connection_timeout"
+            }
+            "idletimeout" => {
+                pool.idle_timeout = Some(millis()?);
+                "app.pool.idle_timeout"
+            }
+            "maxlifetime" => {
+                pool.max_lifetime = Some(millis()?);
+                "app.pool.max_lifetime"
+            }
+            "leakdetectionthreshold" => {
+                pool.leak_detection_threshold = Some(millis()?);
+                "app.pool.leak_detection_threshold"
+            }
+            "maxconnections" => {
+                found.max_connections = Some(count()?);
+                "database.max_connections"
+            }
+            "superuserreservedconnections" => {
+                found.reserved_connections = Some(count()?);
+                "database.reserved_connections"
+            }
             _ => continue,
-        }
-        found
-            .sources
-            .push(format!("{}:{} {}={}", s.file, s.line, s.written, s.value));
+        };
+        let origin = format!("{}:{} {}={}", s.file, s.line, s.written, s.value);
+        found.origins.insert(field.to_owned(), origin.clone());
+        found.sources.push(origin);
     }
     Ok(())
 }
