@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use poolsim_engine::csv;
 
-use crate::sweep::spec::SetArg;
+use poolsim_scenario::sweep::spec::{self, SetArg};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,7 +51,8 @@ enum Command {
         /// The scenario file (JSON).
         scenario: PathBuf,
         /// An objective: METRIC=LIMIT with METRIC one of wait_p99, wait_p999, latency_p99
-        /// (durations, e.g. 10ms) or failures (a share, e.g. 0.1%). Repeat for several.
+        /// (durations, e.g. 10ms) or failures (a share, e.g. 0.1%), met when the run's value
+        /// is at most LIMIT (failures=0: none at all). Repeat for several.
         #[arg(long = "slo", value_name = "METRIC=LIMIT", required = true)]
         slos: Vec<poolsim_advisor::Slo>,
         /// Runs per pool size (seeds SEED, SEED+1, ...); a size passes only if all do.
@@ -100,7 +101,7 @@ enum Command {
             long = "set",
             value_name = "PATH=SPEC",
             required = true,
-            value_parser = sweep::spec::parse_set,
+            value_parser = spec::parse_set,
         )]
         sets: Vec<SetArg>,
         #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -5,9 +5,6 @@
 //! each path set to the point's value, read back and validated like a file. Every point is
 //! checked before any is run, so a bad value fails in a second, not after an hour.
 
-pub mod path;
-pub mod spec;
-
 use std::fmt::Write;
 use std::path::Path;
 
@@ -17,8 +14,8 @@ use poolsim_scenario::{Config, FieldError};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use self::spec::{MAX_POINTS, SetArg};
 use poolsim_engine::csv;
+use poolsim_scenario::sweep::spec::{MAX_POINTS, SetArg};
 
 use crate::{Failure, Format, input, parallel};
 use poolsim_explain::format;

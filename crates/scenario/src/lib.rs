@@ -16,6 +16,7 @@ mod duration;
 mod read;
 pub mod scenario;
 mod shape;
+pub mod sweep;
 mod validate;
 mod words;
 
@@ -409,6 +410,32 @@ mod tests {
         assert_eq!(lines.len(), SHOWN_PROBLEMS + 1);
         assert_eq!(lines[0], "faults[0].instances: must be at least 1");
         assert_eq!(lines[SHOWN_PROBLEMS], "... and 480 more problems");
+    }
+
+    /// Issue 12: a million rate steps took 345 MB; lists have a stated bound, checked once
+    /// (not once per element past it).
+    #[test]
+    fn lists_are_bounded_and_the_bound_is_allowed() {
+        let steps = |n: usize| {
+            let steps: Vec<_> = (0..n)
+                .map(|i| serde_json::json!({"at": format!("{}ms", i * 10), "rate_per_s": 5}))
+                .collect();
+            serde_json::json!({"workload": {"arrivals": {"kind": "piecewise", "steps": steps}}})
+                .to_string()
+        };
+        assert!(load(&steps(validate::MAX_RATE_STEPS)).is_ok());
+        let error = load(&steps(validate::MAX_RATE_STEPS + 1)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "workload.arrivals.steps: must list at most 10080 steps, not 10081"
+        );
+        let faults: Vec<_> = (0..=validate::MAX_FAULTS)
+            .map(|_| serde_json::json!({"kind": "scale", "at": "1m", "instances": 2}))
+            .collect();
+        assert_eq!(
+            err(&serde_json::json!({ "faults": faults }).to_string()),
+            "faults: must list at most 1000 faults"
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub const MAX_BUCKETS: u64 = 20_000;
 pub const AUTO_BUCKETS: u64 = 2_000;
 pub const MAX_FAULTS: usize = 1_000;
 pub const MAX_ALERTS: usize = 100;
+/// Steps of a piecewise arrival rate: one a minute for a week.
+pub const MAX_RATE_STEPS: usize = 10_080;
 pub const MAX_EMPIRICAL_VALUES: usize = 100_000;
 /// One sampled duration is at most this long (about 11.6 days).
 pub const MAX_SAMPLE: Duration = Duration::from_secs(1_000_000);
@@ -336,8 +338,17 @@ impl Scenario {
                 if given.is_empty() {
                     c.fail("workload.arrivals.steps", "must list at least one step");
                 }
+                if given.len() > MAX_RATE_STEPS {
+                    c.fail(
+                        "workload.arrivals.steps",
+                        format!(
+                            "must list at most {MAX_RATE_STEPS} steps, not {}",
+                            given.len()
+                        ),
+                    );
+                }
                 let mut last = None;
-                for (i, step) in given.iter().enumerate() {
+                for (i, step) in given.iter().enumerate().take(MAX_RATE_STEPS) {
                     let path = format!("workload.arrivals.steps[{i}]");
                     let rate = c.rate(&format!("{path}.rate_per_s"), step.rate_per_s);
                     let at = c.within_run(&format!("{path}.at"), step.at, s.duration);

@@ -6,6 +6,13 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
+/// The most steps in a path; a scenario's deepest fields (a value of an empirical
+/// distribution inside a fault) have about half as many.
+pub const MAX_PATH_STEPS: usize = 16;
+
+/// The longest path, in bytes.
+pub const MAX_PATH_CHARS: usize = 200;
+
 /// One step of a path: an object key or an array index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -23,6 +30,12 @@ impl FromStr for JsonPath {
     type Err = String;
 
     fn from_str(text: &str) -> Result<JsonPath, String> {
+        if text.len() > MAX_PATH_CHARS {
+            return Err(format!(
+                "the field path is {} characters long; a path has at most {MAX_PATH_CHARS}",
+                text.len()
+            ));
+        }
         let bad = |why: &str| {
             format!(
                 "`{text}` is not a field path ({why}); write e.g. app.pool.max_size or faults[0].at"
@@ -58,6 +71,12 @@ impl FromStr for JsonPath {
             } else {
                 return Err(bad(&format!("unexpected `{rest}`")));
             }
+        }
+        if steps.len() > MAX_PATH_STEPS {
+            return Err(bad(&format!(
+                "{} steps; a path has at most {MAX_PATH_STEPS}",
+                steps.len()
+            )));
         }
         if expect_key {
             return Err(bad(if steps.is_empty() {
@@ -233,6 +252,32 @@ mod tests {
             let err = text.parse::<JsonPath>().unwrap_err();
             assert!(err.contains("is not a field path"), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn paths_are_bounded_in_steps_and_length() {
+        let deep = vec!["a"; MAX_PATH_STEPS + 1].join(".");
+        assert_eq!(
+            deep.parse::<JsonPath>().unwrap_err(),
+            format!(
+                "`{deep}` is not a field path (17 steps; a path has at most 16); write e.g. \
+                 app.pool.max_size or faults[0].at"
+            )
+        );
+        assert_eq!(
+            vec!["a"; MAX_PATH_STEPS]
+                .join(".")
+                .parse::<JsonPath>()
+                .unwrap()
+                .steps
+                .len(),
+            MAX_PATH_STEPS
+        );
+        // The path that overflowed the stack: 16,000 segments.
+        assert_eq!(
+            vec!["a"; 16_000].join(".").parse::<JsonPath>().unwrap_err(),
+            "the field path is 31999 characters long; a path has at most 200"
+        );
     }
 
     #[test]

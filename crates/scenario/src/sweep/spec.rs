@@ -6,7 +6,7 @@
 //! written back as duration strings such as `"300ms"`). A single value is a JSON number,
 //! `true`/`false`/`null`, or else a string (`"30s"`, `round_robin`).
 
-use poolsim_scenario::Duration;
+use crate::Duration;
 use serde_json::Value;
 
 use super::path::JsonPath;
