@@ -48,8 +48,12 @@ pub fn parse(search: &str, hash: &str) -> Address {
         .map(|encoded| {
             let json = decode(encoded)
                 .ok_or("the link's scenario is cut or garbled (bad %-escape or UTF-8)")?;
-            serde_json::from_str::<Value>(&json)
-                .map_err(|e| format!("the link's scenario is not valid JSON: {e}"))
+            // serde_json's own message ("EOF while parsing an object") is not for people;
+            // the scenario reader says the same in plain words, with line and column.
+            serde_json::from_str::<Value>(&json).map_err(|_| match poolsim_scenario::parse(&json) {
+                Err(e) => format!("the link's scenario is not valid JSON: {e}"),
+                Ok(_) => "the link's scenario is not valid JSON".to_owned(),
+            })
         });
     Address {
         scenario,
@@ -147,7 +151,11 @@ mod tests {
         let bad_escape = parse("", "#s=%7B%ZZ").scenario.unwrap().unwrap_err();
         assert!(bad_escape.contains("garbled"), "{bad_escape}");
         let cut = parse("", "#s=%7B%22a%22").scenario.unwrap().unwrap_err();
-        assert!(cut.contains("not valid JSON"), "{cut}");
+        assert_eq!(
+            cut,
+            "the link's scenario is not valid JSON: the text ends inside an object: a } is missing \
+             (line 1, column 4)"
+        );
         let truncated_escape = parse("", "#s=%7").scenario.unwrap().unwrap_err();
         assert!(truncated_escape.contains("garbled"));
     }
