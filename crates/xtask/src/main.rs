@@ -16,7 +16,9 @@ commands:
           components in headless Chromium), benches build, the page's release build and its
           end-to-end browser tests
   serve   setup, then build the page and serve it at http://127.0.0.1:8080/
-  bench   setup, then the engine benchmarks (criterion) and the browser benchmark";
+  bench   setup, then the engine benchmarks (criterion) and the browser benchmark
+  fuzz    the fuzz harness, long: `cargo xtask fuzz --cases 1000000 [--seed S]`, or one case
+          replayed with `--case N` (the test command runs 30,000 cases)";
 
 /// Trunk's version, pinned (0.22 needs a newer rustc than this project's).
 const TRUNK: &str = "0.21.14";
@@ -31,6 +33,7 @@ fn main() -> std::process::ExitCode {
         Some("test") => test(),
         Some("serve") => serve(),
         Some("bench") => bench(),
+        Some("fuzz") => fuzz(std::env::args().skip(2).collect()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -369,6 +372,13 @@ fn bench() -> anyhow::Result<()> {
         tool_step("trunk", &["build", "--release"]),
         tool_step("node", &["web/bench/bench.mjs"]),
     ])
+}
+
+/// The harness built optimised, its arguments passed through.
+fn fuzz(args: Vec<String>) -> anyhow::Result<()> {
+    run(cargo()
+        .args(["run", "--release", "-p", "poolsim-fuzz", "--"])
+        .args(args))
 }
 
 #[cfg(test)]
