@@ -438,6 +438,38 @@ mod tests {
         );
     }
 
+    /// Issue 12: a rolling restart with `down` 18446744073709551615us overflowed and took
+    /// every instance down at once; timeouts and fault durations had no upper bound.
+    #[test]
+    fn durations_have_an_upper_bound() {
+        let error = load(
+            r#"{"app": {"request_timeout": "2000000s", "pool": {"connection_timeout": "2000000s",
+                "max_lifetime": "1000h"}},
+                "database": {"statement_timeout": "2000000s"},
+                "faults": [
+                  {"kind": "rolling_restart", "at": "1m", "down": "18446744073709551615us", "gap": "1us"},
+                  {"kind": "db_outage", "at": "1m", "duration": "1000h"}]}"#,
+        )
+        .unwrap_err();
+        let paths: Vec<String> = error.fields().into_iter().map(|f| f.to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "app.request_timeout: must be at most 1000000s",
+                "app.pool.max_lifetime: must be at most 720h",
+                "app.pool.connection_timeout: must be at most 1000000s",
+                "database.statement_timeout: must be at most 1000000s",
+                "faults[0].down: must be at most 720h",
+                "faults[1].duration: must be at most 720h",
+            ]
+        );
+        // Up to the bound, a restart or an outage outlasting the run is valid.
+        assert!(
+            load(r#"{"faults": [{"kind": "rolling_restart", "at": "1m", "down": "720h"}]}"#)
+                .is_ok()
+        );
+    }
+
     #[test]
     fn every_problem_is_reported_at_once() {
         let e = load(

@@ -184,8 +184,10 @@ impl Checker {
             self.fail(format!("{path}.down"), "must be above 0s");
         }
         RestartConfig {
-            down_us: down.as_us().max(1),
-            gap_us: gap.as_us(),
+            down_us: self
+                .at_most(&format!("{path}.down"), down, MAX_DURATION)
+                .max(1),
+            gap_us: self.at_most(&format!("{path}.gap"), gap, MAX_DURATION),
             batch: self.count(&format!("{path}.batch"), batch, 1, MAX_INSTANCES),
         }
     }
@@ -203,14 +205,22 @@ impl Checker {
             Some(m) => m,
             None => max_size,
         };
-        let max_lifetime_us = pool.max_lifetime.as_us();
+        let max_lifetime_us = self.at_most(
+            &format!("{path}.max_lifetime"),
+            pool.max_lifetime,
+            MAX_DURATION,
+        );
         if max_lifetime_us != 0 && max_lifetime_us < 1_000_000 {
             self.fail(
                 format!("{path}.max_lifetime"),
                 "must be 0s (never) or at least 1s",
             );
         }
-        let idle_timeout_us = pool.idle_timeout.as_us();
+        let idle_timeout_us = self.at_most(
+            &format!("{path}.idle_timeout"),
+            pool.idle_timeout,
+            MAX_DURATION,
+        );
         if idle_timeout_us != 0 && idle_timeout_us < 1_000_000 {
             self.fail(
                 format!("{path}.idle_timeout"),
@@ -220,11 +230,19 @@ impl Checker {
         PoolConfig {
             max_size,
             min_idle,
-            connection_timeout_us: pool.connection_timeout.as_us(),
+            connection_timeout_us: self.at_most(
+                &format!("{path}.connection_timeout"),
+                pool.connection_timeout,
+                MAX_SAMPLE,
+            ),
             idle_timeout_us,
             max_lifetime_us,
             connect_time: self.dist(&format!("{path}.connect_time"), &pool.connect_time),
-            leak_detection_us: pool.leak_detection_threshold.as_us(),
+            leak_detection_us: self.at_most(
+                &format!("{path}.leak_detection_threshold"),
+                pool.leak_detection_threshold,
+                MAX_SAMPLE,
+            ),
         }
     }
 
@@ -379,7 +397,7 @@ impl Scenario {
         let app = AppConfig {
             instances: c.count("app.instances", s.app.instances, 1, MAX_INSTANCES),
             load_balancer: s.app.load_balancer,
-            request_timeout_us: s.app.request_timeout.as_us(),
+            request_timeout_us: c.at_most("app.request_timeout", s.app.request_timeout, MAX_SAMPLE),
             retries: RetryConfig {
                 max: r.max.min(100),
                 backoff_us: c.at_most("app.retries.backoff", r.backoff, MAX_SAMPLE),
@@ -432,7 +450,11 @@ impl Scenario {
             cores: c.count("database.cores", db_in.cores, 1, MAX_CORES),
             sigma: clean(db_in.contention.sigma),
             kappa: clean(db_in.contention.kappa),
-            statement_timeout_us: db_in.statement_timeout.as_us(),
+            statement_timeout_us: c.at_most(
+                "database.statement_timeout",
+                db_in.statement_timeout,
+                MAX_SAMPLE,
+            ),
             network_rtt_us: c.at_most("database.network_rtt", db_in.network_rtt, MAX_SAMPLE),
         };
 
@@ -458,7 +480,11 @@ impl Scenario {
                     }
                     faults.push(FaultConfig::DbOutage {
                         at_us,
-                        duration_us: duration.as_us(),
+                        duration_us: c.at_most(
+                            &format!("{path}.duration"),
+                            *duration,
+                            MAX_DURATION,
+                        ),
                     });
                 }
                 Fault::SlowQueries {
@@ -469,7 +495,11 @@ impl Scenario {
                     }
                     faults.push(FaultConfig::SlowQueries {
                         at_us,
-                        duration_us: duration.as_us(),
+                        duration_us: c.at_most(
+                            &format!("{path}.duration"),
+                            *duration,
+                            MAX_DURATION,
+                        ),
                         factor: if factor.is_finite() && *factor > 0.0 {
                             factor.min(1000.0)
                         } else {
@@ -516,7 +546,11 @@ impl Scenario {
                     }
                     faults.push(FaultConfig::ConnectionLeak {
                         at_us,
-                        duration_us: duration.as_us(),
+                        duration_us: c.at_most(
+                            &format!("{path}.duration"),
+                            *duration,
+                            MAX_DURATION,
+                        ),
                         fraction: if fraction.is_finite() {
                             fraction.clamp(0.0, 1.0)
                         } else {
