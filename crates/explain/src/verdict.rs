@@ -37,6 +37,27 @@ const SATURATED_UTILIZATION: f64 = 0.85;
 const SATURATED_WAITED: f64 = 0.5;
 const SATURATED_CPU: f64 = 0.85;
 
+/// Why requests are still in flight at the end, from what the run counted (the report does
+/// not carry the settings, and a timeout that is set but outlasted by retries is not "0s").
+fn why_stuck(s: &poolsim_engine::Summary) -> String {
+    let r = &s.requests;
+    if r.retries > 0 && s.pool.timeouts > 0 {
+        format!(
+            "their attempts time out and are retried ({} retries), so they stay queued instead \
+             of failing, and the pools are not serving them.",
+            int(r.retries)
+        )
+    } else if s.pool.timeouts == 0 && r.failed == 0 {
+        "nothing timed them out (no wait for a connection or a request ended by a timeout) and \
+         the pools are not serving them."
+            .to_string()
+    } else {
+        "the pools are not serving them, and their timeouts had not ended them by the end of \
+         the run."
+            .to_string()
+    }
+}
+
 pub fn verdict(report: &Report) -> Verdict {
     let s = &report.summary;
     let r = &s.requests;
@@ -58,9 +79,9 @@ pub fn verdict(report: &Report) -> Verdict {
         return Verdict {
             level: Level::Exhausted,
             reason: format!(
-                "{} of requests were still waiting when the run ended: nothing times them out \
-                 (connection_timeout and request_timeout are 0s) and the pools are not serving them.",
-                percent(stuck_share)
+                "{} of requests were still waiting when the run ended: {}",
+                percent(stuck_share),
+                why_stuck(s)
             ),
             warning,
         };
@@ -215,6 +236,22 @@ mod tests {
         let v = verdict(&summary);
         assert_eq!(v.level, Level::Exhausted, "{v:?}");
         assert!(v.reason.contains("still waiting"), "{v:?}");
+        assert!(v.reason.contains("nothing timed them out"), "{v:?}");
+    }
+
+    /// Issue 12: with a 30 s connection_timeout and 100 retries, the reason said the
+    /// timeouts were 0s; what keeps these requests in flight is the retries.
+    #[test]
+    fn requests_kept_in_flight_by_retries_are_said_to_be_retried_not_untimed() {
+        let report = run(
+            r#"{"duration": "4m", "app": {"retries": {"max": 100, "backoff": "1ms"},
+                "pool": {"connection_timeout": "5s"}},
+                "faults": [{"kind": "db_outage", "at": "30s", "duration": "3m"}]}"#,
+        );
+        let v = verdict(&report);
+        assert_eq!(v.level, Level::Exhausted, "{v:?}");
+        assert!(v.reason.contains("time out and are retried"), "{v:?}");
+        assert!(!v.reason.contains("0s"), "{v:?}");
     }
 
     #[test]
