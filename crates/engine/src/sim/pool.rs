@@ -57,6 +57,28 @@ pub struct Conn {
     pub broken: bool,
     /// Past its lifetime while in use: closed on return.
     evict: bool,
+    /// On its pool's idle stack, between `older` and `newer` (or [`NOBODY`] at an end).
+    listed: bool,
+    older: u32,
+    newer: u32,
+}
+
+/// A pool's idle connections, newest on top: a list threaded through the connections, so a
+/// retirement takes one off in constant time (a `Vec` searched and shifted, which cost
+/// O(max_size) per retirement and made pools of 10,000 run at a tenth of the usual speed).
+#[derive(Debug)]
+struct IdleStack {
+    newest: u32,
+    oldest: u32,
+    len: u32,
+}
+
+impl IdleStack {
+    const EMPTY: IdleStack = IdleStack {
+        newest: NOBODY,
+        oldest: NOBODY,
+        len: 0,
+    };
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +96,7 @@ pub struct Pool {
     open: bool,
     /// Bumped at each close: openings begun before it are stale.
     epoch: u32,
-    idle: Vec<u32>,
+    idle: IdleStack,
     /// `(job, tag)` in arrival order; entries whose job moved on are dropped lazily.
     waiters: VecDeque<(u32, u64)>,
     pending: u32,
@@ -95,7 +117,7 @@ impl Pool {
             cfg,
             open,
             epoch: 0,
-            idle: Vec::new(),
+            idle: IdleStack::EMPTY,
             waiters: VecDeque::new(),
             pending: 0,
             active: 0,
@@ -113,7 +135,7 @@ impl Pool {
 
     /// Connections held: idle and in use (HikariCP's `getTotalConnections()`).
     pub fn held(&self) -> u32 {
-        self.idle.len() as u32 + self.active
+        self.idle.len + self.active
     }
 
     /// Held plus being opened: what `max_size` bounds.
@@ -142,7 +164,7 @@ impl Pool {
         }
         [
             u64::from(self.active),
-            self.idle.len() as u64,
+            u64::from(self.idle.len),
             u64::from(self.pending),
             u64::from(self.held()),
         ]
@@ -154,7 +176,7 @@ impl Pool {
     }
 
     fn should_create(&self) -> bool {
-        let idle = self.idle.len() as u32;
+        let idle = self.idle.len;
         self.open
             && self.creator == Creator::Idle
             && self.total() < self.cfg.max_size
@@ -249,7 +271,11 @@ impl Pools {
     /// An idle connection to borrow, newest first. `Err` with one found broken (validation
     /// on borrow finds it dead): close it and ask again.
     pub fn borrow(&mut self, i: u32) -> Option<Result<u32, u32>> {
-        let conn = self.pools[i as usize].idle.pop()?;
+        let conn = self.pools[i as usize].idle.newest;
+        if conn == NOBODY {
+            return None;
+        }
+        self.unlist(conn);
         Some(if self.conns[conn].broken {
             Err(conn)
         } else {
@@ -303,7 +329,7 @@ impl Pools {
         let c = &mut self.conns[conn];
         c.state = ConnState::Idle;
         c.idle_since = now;
-        self.pools[i].idle.push(conn);
+        self.list(conn);
         Checkin::Idle
     }
 
@@ -351,6 +377,9 @@ impl Pools {
             has_slot: false,
             broken: false,
             evict: false,
+            listed: false,
+            older: NOBODY,
+            newer: NOBODY,
         });
         Some(Opening {
             conn,
@@ -420,9 +449,8 @@ impl Pools {
         }
         match c.state {
             ConnState::Idle => {
-                let idle = &mut self.pools[c.instance as usize].idle;
-                if let Some(pos) = idle.iter().position(|&k| k == conn) {
-                    idle.remove(pos);
+                if c.listed {
+                    self.unlist(conn);
                 }
                 Some(conn)
             }
@@ -443,18 +471,19 @@ impl Pools {
         if timeout == 0 || pool.cfg.min_idle >= pool.cfg.max_size {
             return out;
         }
-        let mut k = 0;
-        while k < pool.idle.len() {
-            if pool.idle.len() as u32 <= pool.cfg.min_idle || pool.total() <= pool.cfg.min_idle {
+        let min_idle = pool.cfg.min_idle;
+        let mut conn = pool.idle.oldest;
+        while conn != NOBODY {
+            let pool = &self.pools[i as usize];
+            if pool.idle.len <= min_idle || pool.total() <= min_idle {
                 break;
             }
-            let conn = pool.idle[k];
+            let newer = self.conns[conn].newer;
             if now.since(self.conns[conn].idle_since) > timeout {
-                pool.idle.remove(k);
+                self.unlist(conn);
                 out.push(conn);
-            } else {
-                k += 1;
             }
+            conn = newer;
         }
         out
     }
@@ -465,8 +494,8 @@ impl Pools {
         let pool = &mut self.pools[i as usize];
         pool.bound = pool.total().max(cfg.max_size);
         pool.cfg = cfg.clone();
-        let excess = pool.total().saturating_sub(cfg.max_size) as usize;
-        pool.idle.drain(..excess.min(pool.idle.len())).collect()
+        let excess = pool.total().saturating_sub(cfg.max_size);
+        self.take_oldest(i, excess)
     }
 
     /// The instance is back: the pool opens with `cfg` if it was promised new settings.
@@ -502,7 +531,7 @@ impl Pools {
     /// After [`Pools::shut`]'s connections are closed: nothing is left in the pool.
     pub fn emptied(&mut self, i: u32) {
         let pool = &mut self.pools[i as usize];
-        pool.idle.clear();
+        pool.idle = IdleStack::EMPTY;
         pool.active = 0;
         pool.opening = 0;
     }
@@ -522,6 +551,58 @@ impl Pools {
 
     /// Pool `i`'s idle connections, taken off the stack (to close them).
     pub fn take_idle(&mut self, i: u32) -> Vec<u32> {
-        std::mem::take(&mut self.pools[i as usize].idle)
+        self.take_oldest(i, u32::MAX)
+    }
+
+    /// Up to `n` of pool `i`'s idle connections, oldest first, taken off the stack.
+    fn take_oldest(&mut self, i: u32, n: u32) -> Vec<u32> {
+        let n = n.min(self.pools[i as usize].idle.len);
+        (0..n)
+            .map(|_| {
+                let conn = self.pools[i as usize].idle.oldest;
+                self.unlist(conn);
+                conn
+            })
+            .collect()
+    }
+
+    /// Puts `conn` on top of its pool's idle stack.
+    fn list(&mut self, conn: u32) {
+        let c = &mut self.conns[conn];
+        debug_assert!(!c.listed);
+        let idle = &mut self.pools[c.instance as usize].idle;
+        c.listed = true;
+        c.older = idle.newest;
+        c.newer = NOBODY;
+        let below = idle.newest;
+        idle.newest = conn;
+        idle.len += 1;
+        if below == NOBODY {
+            idle.oldest = conn;
+        } else {
+            self.conns[below].newer = conn;
+        }
+    }
+
+    /// Takes `conn` off its pool's idle stack, wherever it is.
+    fn unlist(&mut self, conn: u32) {
+        let c = &mut self.conns[conn];
+        debug_assert!(c.listed);
+        c.listed = false;
+        let (older, newer) = (c.older, c.newer);
+        let idle = &mut self.pools[c.instance as usize].idle;
+        idle.len -= 1;
+        if older == NOBODY {
+            idle.oldest = newer;
+        }
+        if newer == NOBODY {
+            idle.newest = older;
+        }
+        if older != NOBODY {
+            self.conns[older].newer = newer;
+        }
+        if newer != NOBODY {
+            self.conns[newer].older = older;
+        }
     }
 }
