@@ -2,18 +2,8 @@
 //! hide a small count, durations with units. Text only; CSV and JSON print plain numbers.
 //! The CLI's text and the page's panels both format through here.
 
-/// `1234567` → `"1,234,567"`.
-pub fn int(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `1234567` → `"1,234,567"` (the scenario's messages use it too, so it lives there).
+pub use poolsim_scenario::int;
 
 /// A measurement with about three significant digits: `0.0123`, `1.23`, `12.3`, `1,234`.
 pub fn num(v: f64) -> String {

@@ -19,6 +19,7 @@ mod shape;
 pub mod sweep;
 mod validate;
 mod words;
+pub mod work;
 
 use std::fmt;
 
@@ -30,7 +31,7 @@ pub use validate::{
     AUTO_BUCKETS, MAX_BUCKETS, MAX_INSTANCES, MAX_MOMENTS, MAX_POOL_SIZE, MAX_QUERIES,
     auto_bucket_us, parse_utc,
 };
-pub use words::is_type_error;
+pub use words::{int, is_type_error};
 
 /// One bad value: where it is (`app.pool.max_size`, `faults[2].at`) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]

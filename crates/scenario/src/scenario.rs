@@ -120,7 +120,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_events: 500_000_000,
+            max_events: 100_000_000,
             max_in_flight: 1_000_000,
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::config::*;
 use crate::scenario::*;
-use crate::{Duration, FieldError};
+use crate::{Duration, FieldError, work};
 
 /// Bounds that keep one run within the memory and time of a laptop or a browser tab.
 pub const MAX_INSTANCES: u32 = 1_000;
@@ -601,7 +601,7 @@ impl Scenario {
         if !c.errors.is_empty() {
             return Err(c.errors);
         }
-        Ok(Config {
+        let config = Config {
             scenario: s.clone(),
             seed: s.seed,
             duration_us,
@@ -622,8 +622,32 @@ impl Scenario {
             faults,
             fault_sources,
             alerts: s.alerts.clone(),
-        })
+        };
+        within_budget(&config).map_err(|e| vec![e])?;
+        Ok(config)
     }
+}
+
+/// Refuses a run whose estimated events exceed `limits.max_events`, naming what drives them.
+fn within_budget(config: &Config) -> Result<(), FieldError> {
+    let work = work::estimate(config);
+    let total = work.events();
+    if total <= config.max_events as f64 {
+        return Ok(());
+    }
+    let top = &work.terms[0];
+    Err(FieldError {
+        path: top.path.into(),
+        message: format!(
+            "the run would take about {} events, more than limits.max_events allows ({}); {} of \
+             them from {}. To run it, {}, or raise limits.max_events",
+            work::amount(total),
+            work::amount(config.max_events as f64),
+            work::amount(top.events),
+            top.what,
+            top.fix,
+        ),
+    })
 }
 
 /// The smallest "nice" width (1, 2 or 5 times a power of ten, at least 1 ms) that gives at

@@ -176,3 +176,16 @@ fn syntax(message: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// `1234567` → `"1,234,567"`.
+pub fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

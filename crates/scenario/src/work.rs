@@ -1,0 +1,227 @@
+//! How much work a run is, known before it starts.
+//!
+//! The engine processes events; a run's cost is their number. [`estimate`] works it out from
+//! the validated settings, term by term, so a run that would take minutes is refused up front
+//! with the fields that drive it, instead of running until `limits.max_events` stops it. The
+//! estimate is an upper bound in the common cases (every attempt is counted as retried to
+//! `app.retries.max`, every timer as firing); the engine still stops at `limits.max_events`
+//! for what the estimate cannot see (a pool that opens and closes connections endlessly).
+
+use crate::config::{Config, Dist, FaultConfig};
+
+/// Housekeeping runs every 30 s per instance, as in HikariCP (the engine's constant).
+const HOUSEKEEPING_S: f64 = 30.0;
+
+/// A run's estimated events, and where they come from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Work {
+    /// Requests the arrival process makes over the run.
+    pub requests: f64,
+    /// Attempts per request at most (`1 + app.retries.max`).
+    pub attempts: f64,
+    /// Events one attempt takes (arrival, timers, each query's steps).
+    pub per_attempt: f64,
+    /// Every term, largest first: (what drives it, events).
+    pub terms: Vec<Term>,
+}
+
+/// One source of events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    /// What the events are and the values that drive them, in words.
+    pub what: String,
+    /// The field a person would change first (where an error is shown).
+    pub path: &'static str,
+    /// What to change to make it smaller.
+    pub fix: String,
+    pub events: f64,
+}
+
+impl Work {
+    pub fn events(&self) -> f64 {
+        self.terms.iter().map(|t| t.events).sum()
+    }
+}
+
+/// The events `config` will take, term by term.
+pub fn estimate(config: &Config) -> Work {
+    let duration_s = config.duration_us as f64 / 1e6;
+    let requests = requests(config);
+    let attempts = 1.0 + f64::from(config.app.retries.max);
+    let per_attempt = per_attempt(config);
+    let slots = f64::from(config.instance_slots());
+    let retries = config.app.retries.max;
+    let attempts_text = if retries == 0 {
+        String::new()
+    } else {
+        format!(" × up to {attempts} attempts (app.retries.max = {retries})")
+    };
+    let mut terms = vec![
+        Term {
+            what: format!(
+                "{} requests (workload.arrivals over the duration){attempts_text} × {} events \
+                 each (workload.transaction.queries = {}, with the timeouts' timers)",
+                amount(requests),
+                amount(per_attempt),
+                config.transaction.queries
+            ),
+            path: "duration",
+            fix: if retries == 0 {
+                "shorten the duration, lower the arrival rate or the queries per request".into()
+            } else {
+                "shorten the duration, lower the arrival rate, the queries per request or \
+                 app.retries.max"
+                    .into()
+            },
+            events: requests * attempts * per_attempt,
+        },
+        Term {
+            what: format!(
+                "{} buckets and housekeeping of {} instances every 30 s",
+                config.bucket_count(),
+                config.instance_slots()
+            ),
+            path: "duration",
+            fix: "shorten the duration".into(),
+            events: config.bucket_count() as f64 + slots * duration_s / HOUSEKEEPING_S,
+        },
+    ];
+    if let Some(b) = &config.arrivals.bursts {
+        terms.push(Term {
+            what: format!(
+                "burst changes (workload.arrivals.on = {} and off = {})",
+                crate::Duration::from_us(b.on_us),
+                crate::Duration::from_us(b.off_us)
+            ),
+            path: "workload.arrivals.on",
+            fix: "lengthen the bursts and the gaps between them".into(),
+            events: 2.0 * config.duration_us as f64 / (b.on_us + b.off_us) as f64,
+        });
+    }
+    // Connections: each opening is a few events (open, ready, retire or close).
+    let mut openings = 0.0;
+    let mut pools = vec![(0u64, &config.pool)];
+    for f in &config.faults {
+        if let FaultConfig::Reconfigure { at_us, pool, .. } = f {
+            pools.push((*at_us, pool));
+        }
+    }
+    for (i, (from, pool)) in pools.iter().enumerate() {
+        let to = pools.get(i + 1).map_or(config.duration_us, |p| p.0);
+        if pool.max_lifetime_us > 0 && to > *from {
+            openings +=
+                slots * f64::from(pool.max_size) * (to - from) as f64 / pool.max_lifetime_us as f64;
+        }
+    }
+    let mut restarts = 0.0;
+    let mut fills = slots * f64::from(config.pool.min_idle);
+    for f in &config.faults {
+        match f {
+            FaultConfig::RollingRestart { .. }
+            | FaultConfig::Reconfigure {
+                restart: Some(_), ..
+            } => {
+                restarts += 2.0 * slots;
+                let pool = match f {
+                    FaultConfig::Reconfigure { pool, .. } => pool,
+                    _ => &config.pool,
+                };
+                fills += slots * f64::from(pool.min_idle.max(1));
+            }
+            FaultConfig::Scale { instances, .. } => {
+                restarts += f64::from(*instances);
+                fills += f64::from(*instances) * f64::from(config.pool.min_idle.max(1));
+            }
+            FaultConfig::DbOutage { .. } => fills += slots * f64::from(config.pool.max_size),
+            FaultConfig::Reconfigure { pool, .. } => {
+                fills += slots * f64::from(pool.min_idle);
+            }
+            FaultConfig::SlowQueries { .. } | FaultConfig::ConnectionLeak { .. } => {}
+        }
+        restarts += 2.0;
+    }
+    terms.push(Term {
+        what: format!(
+            "{} connection openings (pools of {} on {} instances{}, refilled after outages, \
+             restarts and scaling)",
+            amount(openings + fills),
+            config.pool.max_size,
+            config.instance_slots(),
+            match config.pool.max_lifetime_us {
+                0 => String::new(),
+                us => format!(
+                    " replaced every app.pool.max_lifetime = {}",
+                    crate::Duration::from_us(us)
+                ),
+            }
+        ),
+        path: "app.pool.max_lifetime",
+        fix: "lengthen max_lifetime, or use smaller pools or fewer instances".into(),
+        events: 3.0 * (openings + fills),
+    });
+    terms.push(Term {
+        what: format!(
+            "{} faults, operations and rate steps",
+            config.faults.len() + config.arrivals.steps.len()
+        ),
+        path: "faults",
+        fix: "list fewer faults or rate steps".into(),
+        events: restarts + config.arrivals.steps.len() as f64,
+    });
+    terms.sort_by(|a, b| b.events.total_cmp(&a.events));
+    Work {
+        requests,
+        attempts,
+        per_attempt,
+        terms,
+    }
+}
+
+/// The arrival rate's integral over the run: the expected number of requests.
+fn requests(config: &Config) -> f64 {
+    let a = &config.arrivals;
+    let end = config.duration_us;
+    let mut base = 0.0;
+    let mut rate = a.initial_rate_per_s;
+    let mut from = 0u64;
+    for &(at, next) in &a.steps {
+        let at = at.min(end);
+        base += rate * (at - from.min(at)) as f64 / 1e6;
+        from = from.max(at);
+        rate = next;
+    }
+    base += rate * (end - from.min(end)) as f64 / 1e6;
+    match &a.bursts {
+        None => base,
+        Some(b) => {
+            let on = b.on_us as f64 / (b.on_us + b.off_us) as f64;
+            on * b.rate_per_s * end as f64 / 1e6 + (1.0 - on) * base
+        }
+    }
+}
+
+/// Events of one attempt: its arrival, its timers, and each query's network, statement
+/// timer, completion (two in the shared-CPU mode) and think time.
+fn per_attempt(config: &Config) -> f64 {
+    let on = |us: u64| if us > 0 { 1.0 } else { 0.0 };
+    let nonzero = |d: &Dist| if d.is_zero() { 0.0 } else { 1.0 };
+    let timers = on(config.app.request_timeout_us)
+        + on(config.pool.connection_timeout_us)
+        + on(config.pool.leak_detection_us);
+    let per_query = 2.0
+        + on(config.db.network_rtt_us)
+        + on(config.db.statement_timeout_us)
+        + nonzero(&config.transaction.think_time);
+    1.0 + timers + f64::from(config.transaction.queries) * per_query
+}
+
+/// `1.2 billion`, `35 million`, `8,000`.
+pub fn amount(n: f64) -> String {
+    if n >= 1e9 {
+        format!("{:.1} billion", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.0} million", n / 1e6)
+    } else {
+        crate::int(n.round() as u64)
+    }
+}
