@@ -89,3 +89,41 @@ fn no_size_fits_a_database_too_small_for_the_fleet() {
         "{reason}"
     );
 }
+
+/// Issue 12 item 2: a sizing search has an overall budget (10 x limits.max_events). With a
+/// budget for about twenty runs and an objective no size can meet, the search stops where the
+/// next size would pass it, keeps the evidence it has and says why it stopped.
+#[test]
+fn a_sizing_search_stops_at_its_overall_budget_and_says_so() {
+    let base = mmc_half_hour();
+    let one_run = poolsim_scenario::work::estimate(&base).events();
+    let mut scenario = base.scenario.clone();
+    scenario.limits.max_events = (2.0 * one_run).ceil() as u64;
+    scenario.duration = "30m".parse().unwrap();
+    let base = scenario.validate().unwrap();
+    let slos = ["wait_p99=0s".parse::<Slo>().unwrap()];
+    let options = Options {
+        seeds: 1,
+        max_size: Some(40),
+        batch: 1,
+    };
+    let mut runs = 0;
+    let advice = advise(&base, &slos, &options, &mut |configs| {
+        runs += configs.len();
+        Ok(run_many(configs))
+    })
+    .unwrap();
+    assert_eq!(advice.recommended, None, "{advice:#?}");
+    let tried = advice.rows.len();
+    assert!(
+        (12..=20).contains(&tried),
+        "{tried} sizes tried: {advice:#?}"
+    );
+    assert_eq!(runs, tried);
+    let next = advice.rows.last().unwrap().max_size + 1;
+    let reason = advice.reason.unwrap();
+    assert!(
+        reason.contains(&format!("and trying {next} and up would take more than a sizing search allows (10 x limits.max_events")),
+        "{reason}"
+    );
+}

@@ -572,3 +572,16 @@ fn nested_outages_and_endless_restarts_read_as_they_are_meant() {
         endless.requests
     );
 }
+
+/// The engine's own stop at `limits.max_events`, for what the up-front estimate cannot see:
+/// a run past its budget ends with an error naming the limit and where it stopped.
+#[test]
+fn the_engine_stops_at_its_event_budget() {
+    let mut config = config(&fixture("default"));
+    config.max_events = 10_000;
+    let error = poolsim_engine::run(&config).unwrap_err().to_string();
+    assert!(
+        error.starts_with("the run needed more than limits.max_events = 10000 events (stopped at "),
+        "{error}"
+    );
+}

@@ -19,7 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use poolsim_engine::{RunError, Summary};
-use poolsim_scenario::{Config, Duration, MAX_POOL_SIZE, ScenarioError};
+use poolsim_scenario::{Config, Duration, MAX_POOL_SIZE, ScenarioError, work};
 use serde::Serialize;
 
 /// Sizes tried at most, whatever the bounds say: a search is a few hundred runs at worst.
@@ -251,6 +251,9 @@ pub fn advise(
     let mut rows = Vec::new();
     let mut recommended = None;
     let mut size = lo;
+    let budget = work::overall_budget(base);
+    let mut spent = 0.0;
+    let mut out_of_budget = None;
     while size <= hi && recommended.is_none() {
         let sizes: Vec<u32> = (size..=hi.min(size + batch - 1)).collect();
         let mut configs = Vec::with_capacity(sizes.len() * seeds as usize);
@@ -259,6 +262,12 @@ pub fn advise(
                 configs.push(config_for_size(base, s, k, 0)?);
             }
         }
+        let events: f64 = configs.iter().map(|c| work::estimate(c).events()).sum();
+        if spent + events > budget {
+            out_of_budget = Some(size);
+            break;
+        }
+        spent += events;
         let summaries = run(&configs).map_err(|error| AdviseError::Run { size, error })?;
         for (&s, runs) in sizes.iter().zip(summaries.chunks(seeds as usize)) {
             let row = evidence(s, runs, slos, s <= fleet_limit);
@@ -282,9 +291,27 @@ pub fn advise(
             ))
         }
         Some(_) => None,
-        None => Some(format!(
-            "no pool size from {lo} to {hi} meets the objectives (sizes above {hi} were not tried)"
-        )),
+        None => Some(match out_of_budget {
+            Some(next) if next == lo => format!(
+                "not even size {lo} could be tried: {seeds} runs of it would take more than \
+                 a sizing search allows ({} x limits.max_events = {} events); shorten the \
+                 scenario, use fewer --seeds, or raise limits.max_events",
+                work::OVERALL_RUNS,
+                work::amount(budget)
+            ),
+            Some(next) => format!(
+                "no pool size from {lo} to {} meets the objectives, and trying {next} and up \
+                 would take more than a sizing search allows ({} x limits.max_events = {} \
+                 events); shorten the scenario, use fewer --seeds, or raise limits.max_events",
+                next - 1,
+                work::OVERALL_RUNS,
+                work::amount(budget)
+            ),
+            None => format!(
+                "no pool size from {lo} to {hi} meets the objectives (sizes above {hi} were not \
+                 tried)"
+            ),
+        }),
     };
     let References {
         erlang_c,

@@ -313,15 +313,24 @@ fn bad_arguments_exit_2() {
     }
 }
 
+/// The estimate refuses it before it starts (exit 2, at the field); the engine's own stop
+/// at `limits.max_events` is tested in tests/scenarios.rs.
 #[test]
-fn a_run_that_exceeds_its_event_budget_exits_1() {
+fn a_run_estimated_past_its_event_budget_is_refused_with_exit_2() {
     let file = TempScenario::new(&SMALL.replace(
         r#""seed": 3,"#,
         r#""seed": 3, "limits": {"max_events": 1000},"#,
     ));
     let out = poolsim(&["run", file.arg()]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "duration: the run would take about 28,046 events, more than limits.max_events \
+             allows (1,000); 28,000 of them from 4,000 requests"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Data rows of a sweep's text table (the header is the first line).
@@ -819,4 +828,22 @@ fn check_sets_aside_the_scenarios_own_faults() {
         .unwrap()
         .to_owned();
     assert!(normal.contains(" 0.0% "), "{normal}");
+}
+
+/// Issue 12 item 2: a sweep's points together have a budget (10 x limits.max_events),
+/// checked before any point runs.
+#[test]
+fn a_sweep_past_its_overall_budget_is_refused_before_it_runs() {
+    let file = TempScenario::new(&SMALL.replace(
+        r#""seed": 3,"#,
+        r#""seed": 3, "limits": {"max_events": 1000000},"#,
+    ));
+    let out = poolsim(&["sweep", file.arg(), "--set", "seed=1..400:1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("over its 400 points")
+            && err.contains("more than a sweep allows (10 x limits.max_events = 10 million)"),
+        "{err}"
+    );
 }

@@ -219,6 +219,13 @@ fn accepted(g: &mut Gen, config: &Config, value: &Value) -> Result<Fate, String>
         return Ok(Fate::Stopped);
     };
     invariants::check(&config, &report)?;
+    let estimate = poolsim_scenario::work::estimate(&config).events();
+    if report.summary.events as f64 > estimate {
+        return Err(format!(
+            "took {} events, more than the {estimate:.0} estimated up front",
+            report.summary.events
+        ));
+    }
     if g.one_in(8) {
         let twice = poolsim_engine::run(&config).map_err(|e| format!("the rerun stopped: {e}"))?;
         if twice.summary.digest != report.summary.digest {

@@ -12,6 +12,15 @@ use crate::config::{Config, Dist, FaultConfig};
 /// Housekeeping runs every 30 s per instance, as in HikariCP (the engine's constant).
 const HOUSEKEEPING_S: f64 = 30.0;
 
+/// A sweep or a sizing search may take this many times one run's `limits.max_events` in all
+/// (raising the limit raises both).
+pub const OVERALL_RUNS: u64 = 10;
+
+/// The events a sweep or a sizing search over runs like `config` may take in all.
+pub fn overall_budget(config: &Config) -> f64 {
+    config.max_events as f64 * OVERALL_RUNS as f64
+}
+
 /// A run's estimated events, and where they come from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Work {
@@ -215,13 +224,44 @@ fn per_attempt(config: &Config) -> f64 {
     1.0 + timers + f64::from(config.transaction.queries) * per_query
 }
 
-/// `1.2 billion`, `35 million`, `8,000`.
+/// About three significant digits: `1.23 billion`, `35.2 million`, `8,000`.
 pub fn amount(n: f64) -> String {
+    let three = |v: f64| {
+        let text = match v {
+            v if v >= 100.0 => format!("{v:.0}"),
+            v if v >= 10.0 => format!("{v:.1}"),
+            v => format!("{v:.2}"),
+        };
+        match text.contains('.') {
+            true => text.trim_end_matches('0').trim_end_matches('.').to_owned(),
+            false => text,
+        }
+    };
     if n >= 1e9 {
-        format!("{:.1} billion", n / 1e9)
+        format!("{} billion", three(n / 1e9))
     } else if n >= 1e6 {
-        format!("{:.0} million", n / 1e6)
+        format!("{} million", three(n / 1e6))
     } else {
         crate::int(n.round() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amount;
+
+    #[test]
+    fn amounts_keep_three_digits() {
+        let cases = [
+            (8_000.4, "8,000"),
+            (1_970_000.0, "1.97 million"),
+            (35_240_000.0, "35.2 million"),
+            (100_000_000.0, "100 million"),
+            (1_296_000_000.0, "1.3 billion"),
+            (10_000_000.0, "10 million"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(amount(n), text);
+        }
     }
 }

@@ -344,7 +344,7 @@ pub const GROUPS: &[Group] = &[
                     min: 1,
                     max: u64::MAX,
                 },
-                "A run needing more events stops with an error instead of freezing the page.",
+                "A run estimated to need more events is refused before it starts, naming what drives it; one that still needs more stops with an error.",
             ),
             field(
                 "limits.max_in_flight",
