@@ -164,3 +164,71 @@ proptest! {
         prop_assert_eq!(&again.summary.digest, &report.summary.digest, "not deterministic\n{}", text);
     }
 }
+
+/// What a person reads of a run, without the record of operations (which lists the extra
+/// fault), the event count and the digest over both.
+fn readings(report: &poolsim_engine::Report) -> (Value, String) {
+    let mut summary = serde_json::to_value(&report.summary).unwrap();
+    let map = summary.as_object_mut().unwrap();
+    map.remove("events");
+    map.remove("digest");
+    (summary, serde_json::to_string(&report.series).unwrap())
+}
+
+fn run_json(scenario: &Value) -> poolsim_engine::Report {
+    let text = scenario.to_string();
+    let config = poolsim_scenario::load(&text)
+        .unwrap_or_else(|e| panic!("generated an invalid scenario ({e}):\n{text}"));
+    poolsim_engine::run(&config).unwrap_or_else(|e| panic!("{e}\nscenario:\n{text}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: env_or("PROPTEST_CASES", 64) as u32,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(env_or("PROPTEST_RNG_SEED", 20_230_805)),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Issue 12 item 5, metamorphic pairs: a scale to the fleet's size and a reconfigure to
+    /// the pool's own settings change nothing; a restart whose batch outlasts the run by a
+    /// second reads the same as one that never comes back.
+    #[test]
+    fn equal_situations_give_equal_answers(
+        mut scenario in scenario(),
+        at in 1u64..59,
+        restart_at in 1u64..59,
+    ) {
+        // The base has no scale or reconfigure of its own, so "current" is the scenario's.
+        let faults: Vec<Value> = scenario["faults"].as_array().unwrap().iter()
+            .filter(|f| f["kind"] != "scale" && f["kind"] != "reconfigure")
+            .cloned()
+            .collect();
+        scenario["faults"] = Value::Array(faults);
+        let base = readings(&run_json(&scenario));
+
+        let mut noop = scenario.clone();
+        let pool = &scenario["app"]["pool"];
+        let faults = noop["faults"].as_array_mut().unwrap();
+        faults.push(json!({"kind": "scale", "at": format!("{at}s"),
+            "instances": scenario["app"]["instances"]}));
+        faults.push(json!({"kind": "reconfigure", "at": format!("{at}s"), "pool": {
+            "max_size": pool["max_size"], "min_idle": pool["min_idle"],
+            "connection_timeout": pool["connection_timeout"]}}));
+        let noop_readings = readings(&run_json(&noop));
+        prop_assert!(noop_readings == base, "a no-op scale and reconfigure changed the run\n{}", noop);
+
+        let restart = |down: String| {
+            let mut s = scenario.clone();
+            s["faults"].as_array_mut().unwrap().push(json!({"kind": "rolling_restart",
+                "at": format!("{restart_at}s"), "down": down, "gap": "1s"}));
+            s
+        };
+        let endless = restart("720h".into());
+        let past_the_end = restart(format!("{}s", 60 - restart_at + 1));
+        prop_assert!(
+            readings(&run_json(&endless)) == readings(&run_json(&past_the_end)),
+            "a restart past the end differs from one that never returns\n{}", endless
+        );
+    }
+}
