@@ -137,6 +137,14 @@ impl From<io::Error> for Failure {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C stops a long run cleanly: the progress line is erased, stderr says so, and the
+    // exit is 130 (128 + SIGINT) as a shell expects. Results go to stdout only once complete,
+    // so a stopped run leaves no half-written table. Without a handler (it could not be set)
+    // Ctrl-C still ends the process, just less tidily.
+    let _ = ctrlc::set_handler(|| {
+        progress::interrupted();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run {

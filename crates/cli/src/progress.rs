@@ -56,6 +56,14 @@ pub fn draw(line: &str) {
     let _ = err.flush();
 }
 
+/// Ctrl-C arrived: erases the progress line (on a terminal) and says the run stopped.
+pub fn interrupted() {
+    if enabled() {
+        clear();
+    }
+    eprintln!("stopped by Ctrl-C before the results were complete; nothing was written");
+}
+
 /// Erases the progress line.
 pub fn clear() {
     draw("");

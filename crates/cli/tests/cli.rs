@@ -847,3 +847,30 @@ fn a_sweep_past_its_overall_budget_is_refused_before_it_runs() {
         "{err}"
     );
 }
+
+/// Issue 12 item 2: Ctrl-C (SIGINT) stops a long run cleanly: exit 130, a sentence on
+/// stderr, nothing on stdout.
+#[test]
+fn ctrl_c_stops_a_long_run_with_exit_130_and_nothing_written() {
+    // About 30 s of work: long enough that the signal always arrives mid-run.
+    let file = TempScenario::new(r#"{"duration": "200h", "limits": {"max_events": 2000000000}}"#);
+    let child = Command::new(env!("CARGO_BIN_EXE_poolsim"))
+        .args(["run", file.arg()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "stopped by Ctrl-C before the results were complete; nothing was written\n"
+    );
+    assert!(out.stdout.is_empty());
+}
