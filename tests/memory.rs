@@ -71,11 +71,16 @@ fn memory_does_not_grow_with_simulated_duration() {
 }
 
 /// Issue 12's 120-byte scenario: clients give up after 1 ms while their attempts wait for a
-/// connection for ever (`connection_timeout` 0). It grew to 2.5 GB and aborted; now the
-/// abandoned attempts count against `limits.max_in_flight` and the run stops with a message.
+/// connection for ever (`connection_timeout` 0). It grew to 2.5 GB and aborted. As written it
+/// is now refused before it starts (600 million requests); with the event budget raised past
+/// that, the abandoned attempts count against `limits.max_in_flight` and the run stops with
+/// a message.
 fn abandoned_attempts_are_bounded() {
     let text = r#"{"workload":{"arrivals":{"kind":"poisson","rate_per_s":1000000}},"app":{"request_timeout":"1ms","pool":{"connection_timeout":"0s"}}}"#;
-    let config = poolsim_scenario::parse(text).unwrap().validate().unwrap();
+    let refused = poolsim_scenario::load(text).unwrap_err().to_string();
+    assert!(refused.contains("600 million requests"), "{refused}");
+    let text = text.replace(r#"{"workload""#, r#"{"limits":{"max_events":10000000000},"workload""#);
+    let config = poolsim_scenario::parse(&text).unwrap().validate().unwrap();
     let base = CURRENT.load(Relaxed);
     PEAK.store(base, Relaxed);
     let error = poolsim_engine::run(&config).unwrap_err().to_string();
