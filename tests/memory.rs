@@ -79,7 +79,10 @@ fn abandoned_attempts_are_bounded() {
     let text = r#"{"workload":{"arrivals":{"kind":"poisson","rate_per_s":1000000}},"app":{"request_timeout":"1ms","pool":{"connection_timeout":"0s"}}}"#;
     let refused = poolsim_scenario::load(text).unwrap_err().to_string();
     assert!(refused.contains("600 million requests"), "{refused}");
-    let text = text.replace(r#"{"workload""#, r#"{"limits":{"max_events":10000000000},"workload""#);
+    let text = text.replace(
+        r#"{"workload""#,
+        r#"{"limits":{"max_events":10000000000},"workload""#,
+    );
     let config = poolsim_scenario::parse(&text).unwrap().validate().unwrap();
     let base = CURRENT.load(Relaxed);
     PEAK.store(base, Relaxed);

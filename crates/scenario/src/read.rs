@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_path_to_error::Segment;
 
+use crate::sweep::path::{Step, display, remove_at, value_at};
 use crate::{Scenario, ScenarioError, shape, words};
 
 /// The largest scenario text or value read, in bytes of JSON: the largest real scenario
@@ -119,13 +120,6 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// One step of a field path: a key or a list index.
-#[derive(Clone, Debug, PartialEq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
 fn steps(path: &serde_path_to_error::Path) -> Vec<Step> {
     path.iter()
         .filter_map(|s| match s {
@@ -136,22 +130,6 @@ fn steps(path: &serde_path_to_error::Path) -> Vec<Step> {
         .collect()
 }
 
-/// `faults[2].pool.max_size`, as validation writes paths.
-fn display(path: &[Step]) -> String {
-    let mut out = String::new();
-    for step in path {
-        match step {
-            Step::Key(key) if out.is_empty() => out += key,
-            Step::Key(key) => {
-                out.push('.');
-                out += key;
-            }
-            Step::Index(i) => out += &format!("[{i}]"),
-        }
-    }
-    out
-}
-
 /// How many copies [`innermost`] may deserialize, and how deep it looks.
 const TRIALS: usize = 256;
 const DEPTH: usize = 8;
@@ -159,7 +137,7 @@ const DEPTH: usize = 8;
 /// The field inside the tagged object at `at` that `message` is about: the child whose
 /// removal changes the error, followed down while one does.
 fn innermost(root: &Value, at: Vec<Step>, message: &str) -> Vec<Step> {
-    let Some(node) = get(root, &at) else {
+    let Some(node) = value_at(root, &at) else {
         return at;
     };
     // A missing field is the object's fault, and removing another would only change which.
@@ -187,7 +165,7 @@ fn innermost(root: &Value, at: Vec<Step>, message: &str) -> Vec<Step> {
     let mut blamed = Vec::new();
     let mut trials = 0;
     'down: while blamed.len() < DEPTH {
-        let children: Vec<Step> = match get(node, &blamed) {
+        let children: Vec<Step> = match value_at(node, &blamed) {
             Some(Value::Object(map)) => map
                 .keys()
                 .filter(|k| *k != "kind")
@@ -204,7 +182,7 @@ fn innermost(root: &Value, at: Vec<Step>, message: &str) -> Vec<Step> {
             let mut trial = node.clone();
             let mut path = blamed.clone();
             path.push(child.clone());
-            remove(&mut trial, &path);
+            remove_at(&mut trial, &path);
             if error_of(&trial).as_ref() != Some(&base) {
                 blamed.push(child);
                 continue 'down;
@@ -214,30 +192,4 @@ fn innermost(root: &Value, at: Vec<Step>, message: &str) -> Vec<Step> {
     }
     at.extend(blamed);
     at
-}
-
-fn get<'v>(value: &'v Value, path: &[Step]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |v, step| match step {
-        Step::Key(key) => v.get(key),
-        Step::Index(i) => v.get(i),
-    })
-}
-
-fn remove(value: &mut Value, path: &[Step]) {
-    let Some((last, parent)) = path.split_last() else {
-        return;
-    };
-    let parent = parent.iter().try_fold(value, |v, step| match step {
-        Step::Key(key) => v.get_mut(key),
-        Step::Index(i) => v.get_mut(i),
-    });
-    match (parent, last) {
-        (Some(Value::Object(map)), Step::Key(key)) => {
-            map.remove(key);
-        }
-        (Some(Value::Array(items)), Step::Index(i)) if *i < items.len() => {
-            items.remove(*i);
-        }
-        _ => {}
-    }
 }

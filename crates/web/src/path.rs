@@ -1,89 +1,28 @@
 //! Field paths into a scenario's JSON, written as validation errors write them:
 //! `app.pool.max_size`, `faults[2].at`. A control's `name` is its path, so an error's path
-//! finds its control.
+//! finds its control. Parsing and walking are `poolsim_scenario::sweep::path`'s; this is the
+//! page's string-in, bool-out face of it.
 
-use serde_json::{Map, Value};
+use poolsim_scenario::sweep::path::JsonPath;
+use serde_json::Value;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Step<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-/// `faults[2].at` → `Key("faults"), Index(2), Key("at")`; `None` for a malformed path.
-fn steps(path: &str) -> Option<Vec<Step<'_>>> {
-    let mut out = Vec::new();
-    for part in path.split('.') {
-        let (key, mut rest) = match part.find('[') {
-            Some(i) => part.split_at(i),
-            None => (part, ""),
-        };
-        // A leading `[0]` or an empty part (`a..b`) names nothing.
-        if key.is_empty() && (out.is_empty() || rest.is_empty()) {
-            return None;
-        }
-        if !key.is_empty() {
-            out.push(Step::Key(key));
-        }
-        while let Some(inner) = rest.strip_prefix('[') {
-            let close = inner.find(']')?;
-            out.push(Step::Index(inner[..close].parse().ok()?));
-            rest = &inner[close + 1..];
-        }
-        if !rest.is_empty() {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-/// The value at `path`, if there is one.
+/// The value at `path`, if there is one (`None` for a malformed path too).
 pub fn get<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    steps(path)?
-        .into_iter()
-        .try_fold(value, |v, step| match step {
-            Step::Key(k) => v.get(k),
-            Step::Index(i) => v.get(i),
-        })
+    path.parse::<JsonPath>().ok()?.get(value)
 }
 
-/// Sets the value at `path`, creating objects on the way; `None` removes it. An index past
-/// the end of an array, or a step through a value of another type, leaves `value` unchanged
-/// and returns false.
+/// Sets the value at `path`, creating objects on the way (an index one past the end of a
+/// list adds an item); `None` removes it. A malformed path, an index further past the end, a
+/// missing field to remove, or a step through a value of another type returns false. One
+/// parser for every path: the one `poolsim sweep --set` and the scenario's errors use.
 pub fn set(value: &mut Value, path: &str, new: Option<Value>) -> bool {
-    let Some(steps) = steps(path) else {
+    let Ok(path) = path.parse::<JsonPath>() else {
         return false;
     };
-    let Some((last, parents)) = steps.split_last() else {
-        return false;
-    };
-    let mut at = value;
-    for step in parents {
-        at = match (step, at) {
-            (Step::Key(k), Value::Object(map)) => map
-                .entry(k.to_string())
-                .or_insert_with(|| Value::Object(Map::new())),
-            (Step::Index(i), Value::Array(items)) => match items.get_mut(*i) {
-                Some(item) => item,
-                None => return false,
-            },
-            _ => return false,
-        };
+    match new {
+        Some(new) => path.set(value, new).is_ok(),
+        None => path.remove(value),
     }
-    match (last, at, new) {
-        (Step::Key(k), Value::Object(map), Some(v)) => {
-            map.insert(k.to_string(), v);
-        }
-        (Step::Key(k), Value::Object(map), None) => {
-            map.remove(*k);
-        }
-        (Step::Index(i), Value::Array(items), Some(v)) if *i < items.len() => items[*i] = v,
-        (Step::Index(i), Value::Array(items), None) if *i < items.len() => {
-            items.remove(*i);
-        }
-        _ => return false,
-    }
-    true
 }
 
 /// `path` followed by `[index]`.

@@ -106,6 +106,40 @@ fn write_steps(f: &mut impl fmt::Write, steps: &[Step]) -> fmt::Result {
     Ok(())
 }
 
+/// `faults[2].pool.max_size`: steps written as validation writes field paths.
+pub fn display(steps: &[Step]) -> String {
+    let mut out = String::new();
+    let _ = write_steps(&mut out, steps);
+    out
+}
+
+/// The value at `steps` in `root`, if there is one.
+pub fn value_at<'v>(root: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+    steps.iter().try_fold(root, |v, step| match step {
+        Step::Key(key) => v.get(key),
+        Step::Index(i) => v.get(i),
+    })
+}
+
+/// Removes the field or list item at `steps` from `root`; whether there was one.
+pub fn remove_at(root: &mut Value, steps: &[Step]) -> bool {
+    let Some((last, parent)) = steps.split_last() else {
+        return false;
+    };
+    let parent = parent.iter().try_fold(root, |v, step| match step {
+        Step::Key(key) => v.get_mut(key),
+        Step::Index(i) => v.get_mut(i),
+    });
+    match (parent, last) {
+        (Some(Value::Object(map)), Step::Key(key)) => map.remove(key).is_some(),
+        (Some(Value::Array(items)), Step::Index(i)) if *i < items.len() => {
+            items.remove(*i);
+            true
+        }
+        _ => false,
+    }
+}
+
 fn prefix(steps: &[Step]) -> String {
     if steps.is_empty() {
         return "the scenario".to_owned();
@@ -181,6 +215,16 @@ impl JsonPath {
         }
         *here = value;
         Ok(())
+    }
+
+    /// The value at this path in `root`, if there is one.
+    pub fn get<'v>(&self, root: &'v Value) -> Option<&'v Value> {
+        value_at(root, &self.steps)
+    }
+
+    /// Removes the field or list item at this path; whether there was one.
+    pub fn remove(&self, root: &mut Value) -> bool {
+        remove_at(root, &self.steps)
     }
 
     /// Whether a problem reported at `field` (a path in the same notation) concerns this
