@@ -55,12 +55,12 @@ fn small_inputs_that_ran_for_minutes_are_refused_up_front_at_their_field() {
         (
             r#"{"duration":"1h","workload":{"transaction":{"queries":1000,
                 "query_time":{"kind":"constant","value":"0s"}}}}"#,
-            "duration",
+            "workload.transaction.queries",
             "workload.transaction.queries = 1000",
         ),
         (
             r#"{"workload":{"arrivals":{"kind":"poisson","rate_per_s":1000000}}}"#,
-            "duration",
+            "workload.arrivals.rate_per_s",
             "600 million requests",
         ),
         (
@@ -71,7 +71,7 @@ fn small_inputs_that_ran_for_minutes_are_refused_up_front_at_their_field() {
         ),
         (
             r#"{"duration":"1h","app":{"retries":{"max":100,"backoff":"1ms"}}}"#,
-            "duration",
+            "app.retries.max",
             "up to 101 attempts (app.retries.max = 100)",
         ),
     ];
@@ -83,11 +83,24 @@ fn small_inputs_that_ran_for_minutes_are_refused_up_front_at_their_field() {
         let message = &fields[0].message;
         assert!(message.contains(words), "{message}");
         assert!(
-            message.contains("more than limits.max_events allows (100 million)")
+            message.contains("more than limits.max_events allows (100,000,000)")
                 && message.ends_with("or raise limits.max_events"),
             "{message}"
         );
     }
+    // A thousand instances through a month-long outage: the creators' retries, every 5 s
+    // each, are what the run would spend its events on.
+    let outage = r#"{"duration":"720h","workload":{"arrivals":{"kind":"poisson","rate_per_s":1}},
+        "app":{"instances":1000},"database":{"max_connections":100000},
+        "faults":[{"kind":"db_outage","at":"0s","duration":"720h"}]}"#;
+    let fields = poolsim_scenario::load(outage).unwrap_err().fields();
+    assert_eq!(fields[0].path, "app.instances", "{fields:?}");
+    assert!(
+        fields[0]
+            .message
+            .contains("retried connection openings of 1000 instances"),
+        "{fields:?}"
+    );
     // Raising the limit is the way through, as the message says.
     let raised = r#"{"duration":"720h","limits":{"max_events":2000000000}}"#;
     assert!(poolsim_scenario::load(raised).is_ok());

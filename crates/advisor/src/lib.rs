@@ -255,19 +255,26 @@ pub fn advise(
     let mut spent = 0.0;
     let mut out_of_budget = None;
     while size <= hi && recommended.is_none() {
-        let sizes: Vec<u32> = (size..=hi.min(size + batch - 1)).collect();
-        let mut configs = Vec::with_capacity(sizes.len() * seeds as usize);
-        for &s in &sizes {
-            for k in 0..seeds {
-                configs.push(config_for_size(base, s, k, 0)?);
+        // The batch holds the sizes whose runs still fit the budget, so where the search
+        // stops does not depend on how many cores run a batch.
+        let mut sizes = Vec::new();
+        let mut configs = Vec::with_capacity(batch as usize * seeds as usize);
+        for s in size..=hi.min(size + batch - 1) {
+            let runs = (0..seeds)
+                .map(|k| config_for_size(base, s, k, 0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let events: f64 = runs.iter().map(|c| work::estimate(c).events()).sum();
+            if spent + events > budget {
+                out_of_budget = Some(s);
+                break;
             }
+            spent += events;
+            sizes.push(s);
+            configs.extend(runs);
         }
-        let events: f64 = configs.iter().map(|c| work::estimate(c).events()).sum();
-        if spent + events > budget {
-            out_of_budget = Some(size);
+        if sizes.is_empty() {
             break;
         }
-        spent += events;
         let summaries = run(&configs).map_err(|error| AdviseError::Run { size, error })?;
         for (&s, runs) in sizes.iter().zip(summaries.chunks(seeds as usize)) {
             let row = evidence(s, runs, slos, s <= fleet_limit);
@@ -276,7 +283,10 @@ pub fn advise(
             }
             rows.push(row);
         }
-        size += batch;
+        size += sizes.len() as u32;
+        if out_of_budget.is_some() && recommended.is_none() {
+            break;
+        }
     }
     // Sizes tried after the first pass in the same batch are evidence, not candidates.
     let reason = match recommended {

@@ -242,6 +242,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn write_stdout(text: &str) -> Result<(), Failure> {
+    progress::writing();
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;

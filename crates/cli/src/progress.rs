@@ -5,6 +5,7 @@
 //! clock is read: the slice size alone decides when to redraw.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use poolsim_engine::{Report, RunError, Simulation};
 use poolsim_scenario::{Config, Duration};
@@ -56,12 +57,24 @@ pub fn draw(line: &str) {
     let _ = err.flush();
 }
 
-/// Ctrl-C arrived: erases the progress line (on a terminal) and says the run stopped.
+/// Set once the results start going to stdout: a Ctrl-C after that cuts them short.
+static WRITING: AtomicBool = AtomicBool::new(false);
+
+/// The results are complete and about to be written.
+pub fn writing() {
+    WRITING.store(true, Ordering::SeqCst);
+}
+
+/// Ctrl-C arrived: erases the progress line (on a terminal) and says what was stopped.
 pub fn interrupted() {
     if enabled() {
         clear();
     }
-    eprintln!("stopped by Ctrl-C before the results were complete; nothing was written");
+    if WRITING.load(Ordering::SeqCst) {
+        eprintln!("stopped by Ctrl-C while the results were being written; they are incomplete");
+    } else {
+        eprintln!("stopped by Ctrl-C before the results were complete; nothing was written");
+    }
 }
 
 /// Erases the progress line.

@@ -34,7 +34,7 @@ pub fn sweep(
         .map(|index| grid.config(index))
         .collect::<anyhow::Result<Vec<Config>>>()
         .map_err(Failure::Input)?;
-    within_budget(&configs).map_err(Failure::Input)?;
+    work::within_overall(&configs, "sweep").map_err(|e| Failure::Input(anyhow!(e)))?;
     let summaries = parallel::run_all(&configs, "points").map_err(|(index, e)| {
         Failure::Run(anyhow!("the run at {} stopped: {e}", grid.label(index)))
     })?;
@@ -44,28 +44,6 @@ pub fn sweep(
         Format::Json => grid.json(&summaries),
     };
     crate::write_stdout(&out)
-}
-
-/// Refuses a grid whose runs together would take more than a sweep's budget.
-fn within_budget(configs: &[Config]) -> anyhow::Result<()> {
-    let Some(first) = configs.first() else {
-        return Ok(());
-    };
-    let total: f64 = configs.iter().map(|c| work::estimate(c).events()).sum();
-    let budget = work::overall_budget(first);
-    if total <= budget {
-        return Ok(());
-    }
-    Err(anyhow!(
-        "the sweep would take about {} events over its {} points (about {} each), more than a \
-         sweep allows ({} x limits.max_events = {}); use fewer points or a shorter or lighter \
-         scenario, or raise limits.max_events",
-        work::amount(total),
-        configs.len(),
-        work::amount(total / configs.len() as f64),
-        work::OVERALL_RUNS,
-        work::amount(budget)
-    ))
 }
 
 struct Grid<'a> {

@@ -325,8 +325,8 @@ fn a_run_estimated_past_its_event_budget_is_refused_with_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "duration: the run would take about 28,046 events, more than limits.max_events \
-             allows (1,000); 28,000 of them from 4,000 requests"
+            "workload.arrivals.rate_per_s: the run would take about 28,098 events, more \
+             than limits.max_events allows (1,000); 28,000 of them from 4,000 requests"
         ),
         "{}",
         stderr(&out)
@@ -842,14 +842,26 @@ fn a_sweep_past_its_overall_budget_is_refused_before_it_runs() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("over its 400 points")
-            && err.contains("more than a sweep allows (10 x limits.max_events = 10 million)"),
+        err.contains("the sweep would take about 11.2 million events over its 400 runs")
+            && err.contains("more than it may (10 x limits.max_events = 10,000,000)"),
         "{err}"
     );
 }
 
+/// Whether process `pid` catches SIGINT yet (its handler is installed), from /proc.
+#[cfg(target_os = "linux")]
+fn catches_sigint(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (2 - 1)) != 0)
+}
+
 /// Issue 12 item 2: Ctrl-C (SIGINT) stops a long run cleanly: exit 130, a sentence on
 /// stderr, nothing on stdout.
+#[cfg(target_os = "linux")]
 #[test]
 fn ctrl_c_stops_a_long_run_with_exit_130_and_nothing_written() {
     // About 30 s of work: long enough that the signal always arrives mid-run.
@@ -860,7 +872,18 @@ fn ctrl_c_stops_a_long_run_with_exit_130_and_nothing_written() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Signal only once the handler is in place (before it, SIGINT kills the process).
+    for _ in 0..500 {
+        if catches_sigint(child.id()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        catches_sigint(child.id()),
+        "poolsim never installed its Ctrl-C handler"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use poolsim_advisor::Slo;
 use poolsim_advisor::config_files::{self, FoundConfig};
+use poolsim_engine::RunError;
 use poolsim_scenario::sweep::path::JsonPath;
 use poolsim_scenario::sweep::spec::{self, MAX_POINTS};
 use poolsim_scenario::{Config, FieldError, ScenarioError};
@@ -214,12 +215,20 @@ fn accepted(g: &mut Gen, config: &Config, value: &Value) -> Result<Fate, String>
     }
     let mut config = config.clone();
     config.max_events = config.max_events.min(RUN_EVENTS);
-    let Ok(report) = poolsim_engine::run(&config) else {
+    let estimate = poolsim_scenario::work::estimate(&config).events();
+    let report = match poolsim_engine::run(&config) {
+        Ok(report) => report,
+        // A run estimated within the cap that still hits it is an estimate too low.
+        Err(RunError::EventBudget { .. }) if estimate <= config.max_events as f64 => {
+            return Err(format!(
+                "stopped at {} events though {estimate:.0} were estimated up front",
+                config.max_events
+            ));
+        }
         // The event budget or the in-flight bound ended it: bounded, as promised.
-        return Ok(Fate::Stopped);
+        Err(_) => return Ok(Fate::Stopped),
     };
     invariants::check(&config, &report)?;
-    let estimate = poolsim_scenario::work::estimate(&config).events();
     if report.summary.events as f64 > estimate {
         return Err(format!(
             "took {} events, more than the {estimate:.0} estimated up front",

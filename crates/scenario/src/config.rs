@@ -5,6 +5,13 @@
 
 use crate::scenario::{AlertRule, Jitter, LoadBalancer, Scenario};
 
+/// HikariCP's housekeeper runs every 30 s per pool (idle timeout, refill).
+pub const HOUSEKEEPING_US: u64 = 30_000_000;
+/// The connection creator's backoff after a failed opening: doubling from the start to the
+/// cap. Here, not in the engine, because the work estimate counts the creator's retries too.
+pub const CREATOR_BACKOFF_START_US: u64 = 10_000;
+pub const CREATOR_BACKOFF_MAX_US: u64 = 5_000_000;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// The scenario as written (after defaults), for echoing and sharing.

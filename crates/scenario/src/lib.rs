@@ -439,6 +439,21 @@ mod tests {
         );
     }
 
+    /// Burst periods are bounded too: `on` at u64::MAX us once overflowed `on + off` in the
+    /// work estimate (a panic with overflow checks on).
+    #[test]
+    fn burst_periods_have_an_upper_bound() {
+        let error = load(
+            r#"{"workload": {"arrivals": {"kind": "bursty", "rate_per_s": 1,
+                "burst_rate_per_s": 2, "on": "18446744073709551615us", "off": "1us"}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "workload.arrivals.on: must be at most 720h"
+        );
+    }
+
     /// Issue 12: a rolling restart with `down` 18446744073709551615us overflowed and took
     /// every instance down at once; timeouts and fault durations had no upper bound.
     #[test]

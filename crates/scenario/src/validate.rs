@@ -342,6 +342,8 @@ impl Scenario {
                 if off.is_zero() {
                     c.fail("workload.arrivals.off", "must be above 0s");
                 }
+                c.at_most("workload.arrivals.on", *on, MAX_DURATION);
+                c.at_most("workload.arrivals.off", *off, MAX_DURATION);
                 (
                     ArrivalProcess::Poisson,
                     c.rate("workload.arrivals.rate_per_s", *rate_per_s),
@@ -623,31 +625,9 @@ impl Scenario {
             fault_sources,
             alerts: s.alerts.clone(),
         };
-        within_budget(&config).map_err(|e| vec![e])?;
+        work::within_budget(&config).map_err(|e| vec![e])?;
         Ok(config)
     }
-}
-
-/// Refuses a run whose estimated events exceed `limits.max_events`, naming what drives them.
-fn within_budget(config: &Config) -> Result<(), FieldError> {
-    let work = work::estimate(config);
-    let total = work.events();
-    if total <= config.max_events as f64 {
-        return Ok(());
-    }
-    let top = &work.terms[0];
-    Err(FieldError {
-        path: top.path.into(),
-        message: format!(
-            "the run would take about {} events, more than limits.max_events allows ({}); {} of \
-             them from {}. To run it, {}, or raise limits.max_events",
-            work::amount(total),
-            work::amount(config.max_events as f64),
-            work::amount(top.events),
-            top.what,
-            top.fix,
-        ),
-    })
 }
 
 /// The smallest "nice" width (1, 2 or 5 times a power of ten, at least 1 ms) that gives at

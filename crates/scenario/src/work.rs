@@ -7,10 +7,8 @@
 //! `app.retries.max`, every timer as firing); the engine still stops at `limits.max_events`
 //! for what the estimate cannot see (a pool that opens and closes connections endlessly).
 
-use crate::config::{Config, Dist, FaultConfig};
-
-/// Housekeeping runs every 30 s per instance, as in HikariCP (the engine's constant).
-const HOUSEKEEPING_S: f64 = 30.0;
+use crate::FieldError;
+use crate::config::{CREATOR_BACKOFF_MAX_US, Config, Dist, FaultConfig, HOUSEKEEPING_US};
 
 /// A sweep or a sizing search may take this many times one run's `limits.max_events` in all
 /// (raising the limit raises both).
@@ -54,7 +52,6 @@ impl Work {
 
 /// The events `config` will take, term by term.
 pub fn estimate(config: &Config) -> Work {
-    let duration_s = config.duration_us as f64 / 1e6;
     let requests = requests(config);
     let attempts = 1.0 + f64::from(config.app.retries.max);
     let per_attempt = per_attempt(config);
@@ -74,7 +71,7 @@ pub fn estimate(config: &Config) -> Work {
                 amount(per_attempt),
                 config.transaction.queries
             ),
-            path: "duration",
+            path: request_driver(config, requests, attempts, per_attempt),
             fix: if retries == 0 {
                 "shorten the duration, lower the arrival rate or the queries per request".into()
             } else {
@@ -92,7 +89,25 @@ pub fn estimate(config: &Config) -> Work {
             ),
             path: "duration",
             fix: "shorten the duration".into(),
-            events: config.bucket_count() as f64 + slots * duration_s / HOUSEKEEPING_S,
+            events: config.bucket_count() as f64
+                + slots * config.duration_us as f64 / HOUSEKEEPING_US as f64,
+        },
+        // A creator whose openings fail (the database refuses or is down) retries at least
+        // every CREATOR_BACKOFF_MAX_US: an opening and a wake each time, for as long as it
+        // lasts, which may be the whole run; its backoff restarts at each fault.
+        Term {
+            what: format!(
+                "retried connection openings of {} instances while the database refuses or is \
+                 down (one every {} s at most)",
+                config.instance_slots(),
+                CREATOR_BACKOFF_MAX_US / 1_000_000
+            ),
+            path: "app.instances",
+            fix: "shorten the duration or use fewer instances".into(),
+            events: 2.0
+                * slots
+                * (config.duration_us as f64 / CREATOR_BACKOFF_MAX_US as f64
+                    + BACKOFF_STEPS * (1.0 + config.faults.len() as f64)),
         },
     ];
     if let Some(b) = &config.arrivals.bursts {
@@ -104,11 +119,11 @@ pub fn estimate(config: &Config) -> Work {
             ),
             path: "workload.arrivals.on",
             fix: "lengthen the bursts and the gaps between them".into(),
-            events: 2.0 * config.duration_us as f64 / (b.on_us + b.off_us) as f64,
+            events: 2.0 * config.duration_us as f64 / (b.on_us as f64 + b.off_us as f64),
         });
     }
     // Connections: each opening is a few events (open, ready, retire or close).
-    let mut openings = 0.0;
+    let mut lifetimes = 0.0;
     let mut pools = vec![(0u64, &config.pool)];
     for f in &config.faults {
         if let FaultConfig::Reconfigure { at_us, pool, .. } = f {
@@ -118,7 +133,7 @@ pub fn estimate(config: &Config) -> Work {
     for (i, (from, pool)) in pools.iter().enumerate() {
         let to = pools.get(i + 1).map_or(config.duration_us, |p| p.0);
         if pool.max_lifetime_us > 0 && to > *from {
-            openings +=
+            lifetimes +=
                 slots * f64::from(pool.max_size) * (to - from) as f64 / pool.max_lifetime_us as f64;
         }
     }
@@ -149,11 +164,19 @@ pub fn estimate(config: &Config) -> Work {
         }
         restarts += 2.0;
     }
+    let (path, fix) = if lifetimes >= fills {
+        (
+            "app.pool.max_lifetime",
+            "lengthen max_lifetime, or use smaller pools or fewer instances",
+        )
+    } else {
+        ("app.pool.max_size", "use smaller pools or fewer instances")
+    };
     terms.push(Term {
         what: format!(
             "{} connection openings (pools of {} on {} instances{}, refilled after outages, \
              restarts and scaling)",
-            amount(openings + fills),
+            amount(lifetimes + fills),
             config.pool.max_size,
             config.instance_slots(),
             match config.pool.max_lifetime_us {
@@ -164,9 +187,9 @@ pub fn estimate(config: &Config) -> Work {
                 ),
             }
         ),
-        path: "app.pool.max_lifetime",
-        fix: "lengthen max_lifetime, or use smaller pools or fewer instances".into(),
-        events: 3.0 * (openings + fills),
+        path,
+        fix: fix.into(),
+        events: 3.0 * (lifetimes + fills),
     });
     terms.push(Term {
         what: format!(
@@ -184,6 +207,30 @@ pub fn estimate(config: &Config) -> Work {
         per_attempt,
         terms,
     }
+}
+
+/// Doublings of the creator's backoff from its start to its cap (10 ms to 5 s: 9).
+const BACKOFF_STEPS: f64 = 9.0;
+
+/// The field that most drives the requests' events: each factor against its default (10
+/// minutes, 100 requests per second, one attempt, five events per attempt).
+fn request_driver(config: &Config, requests: f64, attempts: f64, per_attempt: f64) -> &'static str {
+    let duration_s = config.duration_us as f64 / 1e6;
+    let rate = if config.arrivals.steps.is_empty() {
+        "workload.arrivals.rate_per_s"
+    } else {
+        "workload.arrivals.steps"
+    };
+    let factors = [
+        ("duration", duration_s / 600.0),
+        (rate, requests / duration_s.max(1e-6) / 100.0),
+        ("app.retries.max", attempts),
+        ("workload.transaction.queries", per_attempt / 5.0),
+    ];
+    factors
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or("duration", |f| f.0)
 }
 
 /// The arrival rate's integral over the run: the expected number of requests.
@@ -224,6 +271,50 @@ fn per_attempt(config: &Config) -> f64 {
     1.0 + timers + f64::from(config.transaction.queries) * per_query
 }
 
+/// Refuses a run estimated past `limits.max_events`, at the field of its largest term.
+pub(crate) fn within_budget(config: &Config) -> Result<(), FieldError> {
+    let work = estimate(config);
+    let total = work.events();
+    if total <= config.max_events as f64 {
+        return Ok(());
+    }
+    let top = &work.terms[0];
+    Err(FieldError {
+        path: top.path.into(),
+        message: format!(
+            "the run would take about {} events, more than limits.max_events allows ({}); {} of \
+             them from {}. To run it, {}, or raise limits.max_events",
+            amount(total),
+            crate::int(config.max_events),
+            amount(top.events),
+            top.what,
+            top.fix,
+        ),
+    })
+}
+
+/// Refuses `configs` (a sweep's points, `what` naming them) whose runs together would take
+/// more than [`overall_budget`] of the first.
+pub fn within_overall(configs: &[Config], what: &str) -> Result<(), String> {
+    let Some(first) = configs.first() else {
+        return Ok(());
+    };
+    let total: f64 = configs.iter().map(|c| estimate(c).events()).sum();
+    let budget = overall_budget(first);
+    if total <= budget {
+        return Ok(());
+    }
+    Err(format!(
+        "the {what} would take about {} events over its {} runs (about {} each), more than \
+         it may ({OVERALL_RUNS} x limits.max_events = {}); use fewer points or a shorter or \
+         lighter scenario, or raise limits.max_events",
+        amount(total),
+        configs.len(),
+        amount(total / configs.len() as f64),
+        crate::int(budget as u64)
+    ))
+}
+
 /// About three significant digits: `1.23 billion`, `35.2 million`, `8,000`.
 pub fn amount(n: f64) -> String {
     let three = |v: f64| {
@@ -237,9 +328,9 @@ pub fn amount(n: f64) -> String {
             false => text,
         }
     };
-    if n >= 1e9 {
+    if n >= 999.5e6 {
         format!("{} billion", three(n / 1e9))
-    } else if n >= 1e6 {
+    } else if n >= 999_500.0 {
         format!("{} million", three(n / 1e6))
     } else {
         crate::int(n.round() as u64)
@@ -251,7 +342,7 @@ mod tests {
     use super::amount;
 
     #[test]
-    fn amounts_keep_three_digits() {
+    fn amounts_read_in_three_digits_and_words() {
         let cases = [
             (8_000.4, "8,000"),
             (1_970_000.0, "1.97 million"),
@@ -259,6 +350,8 @@ mod tests {
             (100_000_000.0, "100 million"),
             (1_296_000_000.0, "1.3 billion"),
             (10_000_000.0, "10 million"),
+            (999_600_000.0, "1 billion"),
+            (999_999.0, "1 million"),
         ];
         for (n, text) in cases {
             assert_eq!(amount(n), text);

@@ -3,7 +3,7 @@
 //! finds its control. Parsing and walking are `poolsim_scenario::sweep::path`'s; this is the
 //! page's string-in, bool-out face of it.
 
-use poolsim_scenario::sweep::path::JsonPath;
+use poolsim_scenario::sweep::path::{JsonPath, Step, value_at};
 use serde_json::Value;
 
 /// The value at `path`, if there is one (`None` for a malformed path too).
@@ -11,16 +11,31 @@ pub fn get<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     path.parse::<JsonPath>().ok()?.get(value)
 }
 
-/// Sets the value at `path`, creating objects on the way (an index one past the end of a
-/// list adds an item); `None` removes it. A malformed path, an index further past the end, a
-/// missing field to remove, or a step through a value of another type returns false. One
-/// parser for every path: the one `poolsim sweep --set` and the scenario's errors use.
+/// Sets the value at `path`, creating objects on the way; `None` removes it. A malformed
+/// path, an index past the end of a list (a control's index gone stale), a missing field to
+/// remove, or a step through a value of another type leaves `value` unchanged and returns
+/// false. One parser for every path: the one `poolsim sweep --set` and the scenario's
+/// errors use.
 pub fn set(value: &mut Value, path: &str, new: Option<Value>) -> bool {
     let Ok(path) = path.parse::<JsonPath>() else {
         return false;
     };
+    let steps = path.steps();
+    let items_exist = (0..steps.len())
+        .filter(|&i| matches!(steps[i], Step::Index(_)))
+        .all(|i| value_at(value, &steps[..=i]).is_some());
+    if !items_exist {
+        return false;
+    }
     match new {
-        Some(new) => path.set(value, new).is_ok(),
+        Some(new) => {
+            let mut next = value.clone();
+            let done = path.set(&mut next, new).is_ok();
+            if done {
+                *value = next;
+            }
+            done
+        }
         None => path.remove(value),
     }
 }
@@ -50,6 +65,10 @@ mod tests {
         assert!(set(&mut v, "database.cores", Some(json!(8))));
         assert!(set(&mut v, "faults[0].at", Some(json!("2m"))));
         assert!(!set(&mut v, "faults[3].at", Some(json!("2m"))));
+        assert!(
+            !set(&mut v, "faults[1].at", Some(json!("2m"))),
+            "no item added at the end"
+        );
         assert_eq!(
             v,
             json!({"app": {"pool": {"max_size": 5}}, "database": {"cores": 8},

@@ -35,7 +35,7 @@ mod pool;
 mod slab;
 mod work;
 
-use poolsim_scenario::config::{Config, FaultConfig, PoolConfig, RestartConfig};
+use poolsim_scenario::config::{Config, FaultConfig, HOUSEKEEPING_US, PoolConfig, RestartConfig};
 
 use self::clients::{AfterFailure, Clients};
 use self::database::Database;
@@ -49,9 +49,6 @@ use crate::db::Start;
 use crate::queue::EventQueue;
 use crate::report::{Operations, Report, Series};
 use crate::time::SimTime;
-
-/// HikariCP's housekeeping period.
-const HOUSEKEEPING_US: u64 = 30_000_000;
 
 /// Why a run stopped before its end. A valid scenario never fails otherwise.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

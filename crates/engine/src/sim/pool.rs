@@ -17,7 +17,8 @@
 
 use std::collections::VecDeque;
 
-use poolsim_scenario::config::PoolConfig;
+// HikariCP's connection creator backoff: starts at 10 ms, doubles before each sleep, 5 s cap.
+use poolsim_scenario::config::{CREATOR_BACKOFF_MAX_US, CREATOR_BACKOFF_START_US, PoolConfig};
 
 use super::slab::Slab;
 use crate::cause::Cause;
@@ -25,9 +26,6 @@ use crate::dist::sample;
 use crate::rng::{Purpose, Stream};
 use crate::time::SimTime;
 
-/// HikariCP's connection creator backoff: starts at 10 ms, doubles before each sleep, 5 s cap.
-const CREATOR_BACKOFF_START_US: u64 = 10_000;
-const CREATOR_BACKOFF_MAX_US: u64 = 5_000_000;
 /// No job (a connection nobody holds).
 pub const NOBODY: u32 = u32::MAX;
 
@@ -65,7 +63,7 @@ pub struct Conn {
 
 /// A pool's idle connections, newest on top: a list threaded through the connections, so a
 /// retirement takes one off in constant time (a `Vec` searched and shifted, which cost
-/// O(max_size) per retirement and made pools of 10,000 run at a tenth of the usual speed).
+/// O(max_size) per retirement and made pools of 10,000 run three times slower).
 #[derive(Debug)]
 struct IdleStack {
     newest: u32,

@@ -217,6 +217,10 @@ impl JsonPath {
         Ok(())
     }
 
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
     /// The value at this path in `root`, if there is one.
     pub fn get<'v>(&self, root: &'v Value) -> Option<&'v Value> {
         value_at(root, &self.steps)
