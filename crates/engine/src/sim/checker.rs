@@ -40,6 +40,12 @@ pub fn check(sim: &Simulation) {
             "instance {i} is down but holds {} connections (seed {seed})",
             pool.total()
         );
+        // O(idle connections): in builds with debug assertions (the tests) only.
+        if cfg!(debug_assertions)
+            && let Some(problem) = sim.pools.idle_stack_problem(i as u32)
+        {
+            panic!("instance {i} idle stack at {now}: {problem} (seed {seed})");
+        }
         held += pool.held();
     }
     assert!(

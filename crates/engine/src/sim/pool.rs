@@ -564,6 +564,32 @@ impl Pools {
             .collect()
     }
 
+    /// Pool `i`'s idle stack walked from top to bottom: every link answered by its
+    /// neighbour, every connection listed, idle and of this pool, and as many as `len`.
+    /// For the state checker.
+    pub fn idle_stack_problem(&self, i: u32) -> Option<String> {
+        let idle = &self.pools[i as usize].idle;
+        let (mut conn, mut newer, mut seen) = (idle.newest, NOBODY, 0u32);
+        while conn != NOBODY {
+            let c = &self.conns[conn];
+            if !c.listed || c.state != ConnState::Idle || c.instance != i || c.newer != newer {
+                return Some(format!(
+                    "connection {conn} is on the stack but not linked as idle"
+                ));
+            }
+            seen += 1;
+            if seen > idle.len {
+                return Some(format!(
+                    "the stack holds more than its {} connections",
+                    idle.len
+                ));
+            }
+            (newer, conn) = (conn, c.older);
+        }
+        (seen != idle.len || newer != idle.oldest)
+            .then(|| format!("the stack holds {seen} connections, counted {}", idle.len))
+    }
+
     /// Puts `conn` on top of its pool's idle stack.
     fn list(&mut self, conn: u32) {
         let c = &mut self.conns[conn];
