@@ -439,6 +439,28 @@ mod tests {
         );
     }
 
+    /// Issue 11: a 5 MB description was accepted and blocked the page for 2.5 s drawing it.
+    #[test]
+    fn names_and_prose_have_a_length_bound() {
+        let at = |n: usize| "x".repeat(n);
+        let json = serde_json::json!({
+            "name": at(201),
+            "description": at(validate::MAX_TEXT_CHARS),
+            "alerts": [{"name": at(200), "metric": "hikaricp_connections_pending", "above": 0}],
+            "timeline": {"moments": [{"at": "1m", "kind": "note", "label": "ok",
+                "detail": at(10_001)}]},
+        });
+        let error = load(&json.to_string()).unwrap_err();
+        let lines: Vec<String> = error.fields().iter().map(|f| f.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "name: must be at most 200 characters, not 201",
+                "timeline.moments[0].detail: must be at most 10000 characters, not 10001",
+            ]
+        );
+    }
+
     /// Burst periods are bounded too: `on` at u64::MAX us once overflowed `on + off` in the
     /// work estimate (a panic with overflow checks on).
     #[test]

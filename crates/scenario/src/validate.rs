@@ -19,6 +19,11 @@ pub const MAX_ALERTS: usize = 100;
 /// Steps of a piecewise arrival rate: one a minute for a week.
 pub const MAX_RATE_STEPS: usize = 10_080;
 pub const MAX_EMPIRICAL_VALUES: usize = 100_000;
+/// Characters of a name or label (`name`, an alert's `name`, a moment's `label`).
+pub const MAX_NAME_CHARS: usize = 200;
+/// Characters of a prose field (`description`, a moment's `detail`): a page of text.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
 /// One sampled duration is at most this long (about 11.6 days).
 pub const MAX_SAMPLE: Duration = Duration::from_secs(1_000_000);
 
@@ -69,6 +74,14 @@ impl Checker {
             );
         }
         at.as_us()
+    }
+
+    /// Text the page shows (a name, a description): long text is refused, not drawn.
+    fn text(&mut self, path: &str, value: &str, max: usize) {
+        let n = value.chars().count();
+        if n > max {
+            self.fail(path, format!("must be at most {max} characters, not {n}"));
+        }
     }
 
     fn at_most(&mut self, path: &str, value: Duration, max: Duration) -> u64 {
@@ -289,6 +302,8 @@ impl Scenario {
         let mut c = Checker { errors: Vec::new() };
         let s = self;
 
+        c.text("name", &s.name, MAX_NAME_CHARS);
+        c.text("description", &s.description, MAX_TEXT_CHARS);
         if s.duration.is_zero() {
             c.fail("duration", "must be above 0s");
         }
@@ -571,6 +586,7 @@ impl Scenario {
             if rule.name.trim().is_empty() {
                 c.fail(format!("alerts[{i}].name"), "must not be empty");
             }
+            c.text(&format!("alerts[{i}].name"), &rule.name, MAX_NAME_CHARS);
             if !rule.above.is_finite() {
                 c.fail(format!("alerts[{i}].above"), "must be a finite number");
             }
@@ -598,6 +614,16 @@ impl Scenario {
             if m.label.trim().is_empty() {
                 c.fail(format!("timeline.moments[{i}].label"), "must not be empty");
             }
+            c.text(
+                &format!("timeline.moments[{i}].label"),
+                &m.label,
+                MAX_NAME_CHARS,
+            );
+            c.text(
+                &format!("timeline.moments[{i}].detail"),
+                &m.detail,
+                MAX_TEXT_CHARS,
+            );
         }
 
         if !c.errors.is_empty() {
