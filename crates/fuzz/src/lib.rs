@@ -17,7 +17,7 @@ pub mod invariants;
 mod targets;
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use targets::{Fate, Target};
@@ -87,8 +87,15 @@ pub fn case(seed: u64, case: u64) -> (Target, Result<(), Finding>, Fate) {
 }
 
 /// Runs cases `0..cases` on `threads` threads; `progress` is called with the cases done
-/// about every thousand.
-pub fn run(seed: u64, cases: u64, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> Outcome {
+/// about every thousand. Once `stop` is set (Ctrl-C) no new case starts: the outcome covers
+/// the cases run so far.
+pub fn run(
+    seed: u64,
+    cases: u64,
+    threads: usize,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Outcome {
     #[expect(
         clippy::disallowed_methods,
         reason = "the harness bounds each case's wall time; the no-clock rule is the simulation's"
@@ -104,6 +111,9 @@ pub fn run(seed: u64, cases: u64, threads: usize, progress: &(dyn Fn(u64) + Sync
                 scope.spawn(|| {
                     let mut out = Outcome::default();
                     loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return out;
+                        }
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= cases {
                             return out;

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 
@@ -41,7 +42,14 @@ fn main() -> ExitCode {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let cases = args.cases;
-    let out = poolsim_fuzz::run(args.seed, cases, threads, &|done| {
+    // Ctrl-C: no new case starts, the summary covers what ran; a second Ctrl-C exits at once.
+    static STOP: AtomicBool = AtomicBool::new(false);
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    let out = poolsim_fuzz::run(args.seed, cases, threads, &STOP, &|done| {
         if done % 10_000 == 0 {
             eprint!("\r{done} of {cases} cases");
             let _ = std::io::stderr().flush();
@@ -70,8 +78,16 @@ fn main() -> ExitCode {
             f.case, f.target, f.problem, f.input
         );
     }
+    let stopped = STOP.load(Ordering::SeqCst);
+    if stopped {
+        println!("stopped by Ctrl-C after {} of {cases} cases", out.cases);
+    }
     if out.findings.is_empty() {
-        ExitCode::SUCCESS
+        if stopped {
+            ExitCode::from(130)
+        } else {
+            ExitCode::SUCCESS
+        }
     } else {
         println!(
             "{} findings; replay one with --seed {} --case N",

@@ -3,7 +3,8 @@
 
 #[test]
 fn thirty_thousand_cases_find_nothing() {
-    let out = poolsim_fuzz::run(1, 30_000, 2, &|_| {});
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let out = poolsim_fuzz::run(1, 30_000, 2, &never, &|_| {});
     assert_eq!(out.cases, 30_000);
     // The run reached the engine: a harness that refused everything would find nothing too.
     assert!(
