@@ -585,6 +585,29 @@ test('window.poolsim.run gives the native CLI digest; bad scenarios reject namin
   }
 });
 
+test('window.poolsim.stop cancels running and queued calls; the next call runs', TEST_TIMEOUT, async () => {
+  const page = await sharedPage();
+  const r = await page.evaluate(async () => {
+    // Two long runs (a simulated day each, several seconds): one running, one queued.
+    const long = { duration: '24h' };
+    const outcome = (p) => p.then(() => 'resolved', (e) => (e instanceof Error ? e.message : String(e)));
+    const first = outcome(window.poolsim.run(long));
+    const second = outcome(window.poolsim.run(long));
+    await new Promise((ok) => setTimeout(ok, 300));
+    const t0 = performance.now();
+    const stopped = window.poolsim.stop();
+    const outcomes = await Promise.all([first, second]);
+    const waited = performance.now() - t0;
+    const after = await window.poolsim.run({ duration: '20s' });
+    return { stopped, outcomes, waited, afterDigest: after.digest, again: window.poolsim.stop() };
+  });
+  assert.equal(r.stopped, 2, `poolsim.stop() should stop both calls: ${JSON.stringify(r)}`);
+  assert.deepEqual(r.outcomes, ['stopped by poolsim.stop()', 'stopped by poolsim.stop()']);
+  assert.ok(r.waited < 1000, `the stopped calls should reject at once, took ${r.waited} ms`);
+  assert.match(r.afterDigest, /^[0-9a-f]{16}$/, 'a call after stop() runs to its end');
+  assert.equal(r.again, 0, 'nothing is left to stop');
+});
+
 test('window.poolsim.run returns the same summary object as the CLI', TEST_TIMEOUT, async () => {
   const page = await sharedPage();
   const [s, native] = await Promise.all([scenario('default'), cliSummary('default')]);

@@ -3,7 +3,10 @@
 //! - `poolsim.run(scenario)`: `scenario` is an object or JSON text; the promise resolves to
 //!   the summary object `poolsim run --format json` prints, or rejects with an `Error` whose
 //!   message names every bad field. Runs queue in a worker of their own, so they neither
-//!   cancel nor are cancelled by the page's controls.
+//!   cancel nor are cancelled by the page's controls; `poolsim.stop()` cancels them.
+//! - `poolsim.stop()`: stops every `run` and `bench` call not yet answered (a long run no
+//!   longer holds up the calls queued behind it); each rejects with "stopped by
+//!   poolsim.stop()". Returns how many were stopped.
 //! - `poolsim.bench(scenario)`: like `run`, resolving to `{digest, events, engine_ms}`, the
 //!   time the worker spent inside the engine (no messaging), for the browser benchmark.
 //! - `poolsim.timings()`: for each run a control started, `{change_ms, first_chart_ms,
@@ -50,11 +53,14 @@ pub fn install() {
             js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
         })
     });
+    let stop = Closure::<dyn Fn() -> u32>::new(stop_all);
     let _ = Reflect::set(&api, &"run".into(), run.as_ref());
+    let _ = Reflect::set(&api, &"stop".into(), stop.as_ref());
     let _ = Reflect::set(&api, &"bench".into(), bench.as_ref());
     let _ = Reflect::set(&api, &"timings".into(), timings.as_ref());
     let _ = Reflect::set(&api, &"version".into(), &env!("CARGO_PKG_VERSION").into());
     run.forget();
+    stop.forget();
     bench.forget();
     timings.forget();
     let _ = Reflect::set(&window, &"poolsim".into(), &api);
@@ -115,6 +121,25 @@ fn start(scenario: JsValue, bench: bool) -> Promise {
             }
         });
     })
+}
+
+/// Stops every `run`/`bench` call not yet answered, running or queued: each rejects with an
+/// `Error` saying so. How many were stopped.
+fn stop_all() -> u32 {
+    let pending = API.with(|api| {
+        let mut api = api.borrow_mut();
+        let pending = std::mem::take(&mut api.pending);
+        if let Some(c) = &api.client {
+            for &id in pending.keys() {
+                c.send(&ToWorker::Stop { id });
+            }
+        }
+        pending
+    });
+    for (_, reject, _) in pending.values() {
+        let _ = reject.call1(&JsValue::NULL, &error("stopped by poolsim.stop()"));
+    }
+    pending.len() as u32
 }
 
 fn answer(message: FromWorker) {
