@@ -97,6 +97,16 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// `cases` cases from a fixed seed, both overridable (`PROPTEST_CASES`, `PROPTEST_RNG_SEED`).
+fn fixed_cases(cases: u64) -> ProptestConfig {
+    ProptestConfig {
+        cases: env_or("PROPTEST_CASES", cases) as u32,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(env_or("PROPTEST_RNG_SEED", 20_230_805)),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 prop_compose! {
     fn scenario()(
         seed in any::<u64>(),
@@ -143,12 +153,7 @@ proptest! {
     // A fixed seed: CI sees the same 256 cases every time (a red CI blocks everything, so
     // it must not depend on luck). To explore new cases, run with another seed:
     // `PROPTEST_RNG_SEED=<n> PROPTEST_CASES=2000 cargo test --release --test invariants`.
-    #![proptest_config(ProptestConfig {
-        cases: env_or("PROPTEST_CASES", 256) as u32,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(env_or("PROPTEST_RNG_SEED", 20_230_805)),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(fixed_cases(256))]
 
     #[test]
     fn invariants_hold_on_random_scenarios(scenario in scenario()) {
@@ -183,12 +188,7 @@ fn run_json(scenario: &Value) -> poolsim_engine::Report {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: env_or("PROPTEST_CASES", 64) as u32,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(env_or("PROPTEST_RNG_SEED", 20_230_805)),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(fixed_cases(64))]
 
     /// Issue 12 item 5, metamorphic pairs: a scale to the fleet's size and a reconfigure to
     /// the pool's own settings change nothing; a restart whose batch outlasts the run by a

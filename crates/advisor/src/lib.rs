@@ -263,7 +263,7 @@ pub fn advise(
             let runs = (0..seeds)
                 .map(|k| config_for_size(base, s, k, 0))
                 .collect::<Result<Vec<_>, _>>()?;
-            let events: f64 = runs.iter().map(|c| work::estimate(c).events()).sum();
+            let events = work::total_events(&runs);
             if spent + events > budget {
                 out_of_budget = Some(s);
                 break;
@@ -307,7 +307,7 @@ pub fn advise(
                  a sizing search allows ({} x limits.max_events = {} events); shorten the \
                  scenario, use fewer --seeds, or raise limits.max_events",
                 work::OVERALL_RUNS,
-                work::amount(budget)
+                poolsim_scenario::int(budget as u64)
             ),
             Some(next) => format!(
                 "no pool size from {lo} to {} meets the objectives, and trying {next} and up \
@@ -315,7 +315,7 @@ pub fn advise(
                  events); shorten the scenario, use fewer --seeds, or raise limits.max_events",
                 next - 1,
                 work::OVERALL_RUNS,
-                work::amount(budget)
+                poolsim_scenario::int(budget as u64)
             ),
             None => format!(
                 "no pool size from {lo} to {hi} meets the objectives (sizes above {hi} were not \

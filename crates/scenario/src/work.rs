@@ -141,15 +141,16 @@ pub fn estimate(config: &Config) -> Work {
     let mut fills = slots * f64::from(config.pool.min_idle);
     for f in &config.faults {
         match f {
-            FaultConfig::RollingRestart { .. }
-            | FaultConfig::Reconfigure {
-                restart: Some(_), ..
+            FaultConfig::RollingRestart { .. } => {
+                restarts += 2.0 * slots;
+                fills += slots * f64::from(config.pool.min_idle.max(1));
+            }
+            FaultConfig::Reconfigure {
+                pool,
+                restart: Some(_),
+                ..
             } => {
                 restarts += 2.0 * slots;
-                let pool = match f {
-                    FaultConfig::Reconfigure { pool, .. } => pool,
-                    _ => &config.pool,
-                };
                 fills += slots * f64::from(pool.min_idle.max(1));
             }
             FaultConfig::Scale { instances, .. } => {
@@ -250,7 +251,7 @@ fn requests(config: &Config) -> f64 {
     match &a.bursts {
         None => base,
         Some(b) => {
-            let on = b.on_us as f64 / (b.on_us + b.off_us) as f64;
+            let on = b.on_us as f64 / (b.on_us as f64 + b.off_us as f64);
             on * b.rate_per_s * end as f64 / 1e6 + (1.0 - on) * base
         }
     }
@@ -269,6 +270,11 @@ fn per_attempt(config: &Config) -> f64 {
         + on(config.db.statement_timeout_us)
         + nonzero(&config.transaction.think_time);
     1.0 + timers + f64::from(config.transaction.queries) * per_query
+}
+
+/// The estimated events of all of `configs` together.
+pub fn total_events(configs: &[Config]) -> f64 {
+    configs.iter().map(|c| estimate(c).events()).sum()
 }
 
 /// Refuses a run estimated past `limits.max_events`, at the field of its largest term.
@@ -299,7 +305,7 @@ pub fn within_overall(configs: &[Config], what: &str) -> Result<(), String> {
     let Some(first) = configs.first() else {
         return Ok(());
     };
-    let total: f64 = configs.iter().map(|c| estimate(c).events()).sum();
+    let total = total_events(configs);
     let budget = overall_budget(first);
     if total <= budget {
         return Ok(());

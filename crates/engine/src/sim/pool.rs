@@ -17,7 +17,6 @@
 
 use std::collections::VecDeque;
 
-// HikariCP's connection creator backoff: starts at 10 ms, doubles before each sleep, 5 s cap.
 use poolsim_scenario::config::{CREATOR_BACKOFF_MAX_US, CREATOR_BACKOFF_START_US, PoolConfig};
 
 use super::slab::Slab;
@@ -595,10 +594,8 @@ impl Pools {
         let c = &mut self.conns[conn];
         debug_assert!(!c.listed);
         let idle = &mut self.pools[c.instance as usize].idle;
-        c.listed = true;
-        c.older = idle.newest;
-        c.newer = NOBODY;
         let below = idle.newest;
+        (c.listed, c.older, c.newer) = (true, below, NOBODY);
         idle.newest = conn;
         idle.len += 1;
         if below == NOBODY {
@@ -618,14 +615,12 @@ impl Pools {
         idle.len -= 1;
         if older == NOBODY {
             idle.oldest = newer;
+        } else {
+            self.conns[older].newer = newer;
         }
         if newer == NOBODY {
             idle.newest = older;
-        }
-        if older != NOBODY {
-            self.conns[older].newer = newer;
-        }
-        if newer != NOBODY {
+        } else {
             self.conns[newer].older = older;
         }
     }

@@ -144,9 +144,7 @@ fn prefix(steps: &[Step]) -> String {
     if steps.is_empty() {
         return "the scenario".to_owned();
     }
-    let mut out = String::new();
-    let _ = write_steps(&mut out, steps);
-    out
+    display(steps)
 }
 
 fn kind(value: &Value) -> &'static str {
