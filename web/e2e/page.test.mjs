@@ -361,6 +361,31 @@ test('edits made during a run win: typed keys survive progress, each change rest
   await closeClean(p);
 });
 
+test('a run estimated past the event budget is refused at its field, before it starts', TEST_TIMEOUT, async () => {
+  // 30 days of the default load: about 1.3 billion events, 13 times the default budget.
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(scenarioUrl(server.url, { duration: '720h' }));
+  const err = page.locator('[data-error-for="duration"]');
+  await err.waitFor({ state: 'visible', timeout: 10_000 });
+  const text = (await err.textContent()).trim();
+  assert.ok(
+    text.startsWith('the run would take about 1.3 billion events, more than limits.max_events allows (100,000,000); '
+      + '1.3 billion of them from 259 million requests'),
+    `the duration field should say why the run is refused: ${JSON.stringify(text)}`,
+  );
+  assert.ok(text.endsWith('or raise limits.max_events'), `and how to run it anyway: ${JSON.stringify(text)}`);
+  assert.equal(await page.getAttribute('input[name="duration"]', 'aria-invalid'), 'true');
+  await page.waitForTimeout(500);
+  assert.notEqual(await page.getAttribute(ROOT_SEL, 'data-state'), 'running', 'no run starts for a refused scenario');
+  // A duration within the budget clears the refusal and runs.
+  await page.locator('input[name="duration"]').fill('10m');
+  await page.locator('input[name="duration"]').press('Tab');
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'the 10m run after the refusal' });
+  assert.ok(await err.isHidden(), 'the refusal is gone once the duration fits');
+  await closeClean(p);
+});
+
 test('pin keeps the run as a baseline drawn beside the next run', TEST_TIMEOUT, async () => {
   const page = await sharedPage();
   const input = page.locator(`input[name="${POOL}"]`);
