@@ -120,7 +120,7 @@ export async function openPage(browser, opts = {}) {
     if (msg.type() === 'error') log.console.push(`${where}${msg.text()}${at}`);
     else if (msg.type() === 'warning') log.warnings.push(`${where}${msg.text()}${at}`);
   };
-  // With playwright-core 1.65 the page's console event also carries its dedicated workers'
+  // With playwright-core 1.61 the page's console event also carries its dedicated workers'
   // messages (checked), so no separate worker listener (it would count them twice).
   page.on('console', onConsole(''));
   if (opts.initScript) await page.addInitScript(opts.initScript, opts.initArg);
