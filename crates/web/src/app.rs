@@ -15,6 +15,7 @@ use crate::chart::{Chart, clock};
 use crate::charts::{self, ChartId, Instance, Limits, Run};
 use crate::client::Client;
 use crate::controls::{Controls, Edit};
+use crate::embeddable;
 use crate::exercise::ExercisePanel;
 use crate::playback::{Playback, Responders};
 use crate::presets::{self, PRESETS};
@@ -734,13 +735,18 @@ struct EmbedProps {
 fn EmbedPanel(props: &EmbedProps) -> Html {
     let chart = use_state(|| ChartId::Pool);
     let controls = use_state(|| "app.pool.max_size".to_owned());
+    let asked: Vec<String> = controls.split(',').map(str::to_owned).collect();
+    let resolved = embeddable::resolve(&props.scenario, &asked);
+    let refused: Vec<(String, String)> = resolved
+        .iter()
+        .filter_map(|(path, c)| c.as_ref().err().map(|why| (path.clone(), why.clone())))
+        .collect();
     let embed = Embed {
         chart: *chart,
-        controls: controls
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
+        controls: resolved
+            .into_iter()
+            .filter(|(_, c)| c.is_ok())
+            .map(|(path, _)| path)
             .collect(),
     };
     let base = web_sys::window()
@@ -797,8 +803,14 @@ fn EmbedPanel(props: &EmbedProps) -> Html {
                 </select>
             </label>
             <label>{"Controls (field paths, comma-separated) "}
-                <input type="text" name="embed-controls" value={(*controls).clone()} onchange={on_controls} />
+                <input type="text" name="embed-controls" value={(*controls).clone()} onchange={on_controls}
+                       aria-invalid={(!refused.is_empty()).then_some("true")} aria-describedby="embed-refused" />
             </label>
+            <ul id="embed-refused" class="embed-refused" hidden={refused.is_empty()}>
+                { for refused.iter().map(|(path, why)| html! {
+                    <li data-path={path.clone()}>{format!("Left out: {why}")}</li>
+                }) }
+            </ul>
             <textarea name="embed-snippet" readonly=true rows="3" value={snippet} onfocus={select_all} />
             <button type="button" data-action="copy-snippet" onclick={copy}>{if *copied { "Copied" } else { "Copy snippet" }}</button>
             <a href={src} target="_blank" rel="noopener">{"Preview"}</a>

@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::embeddable::{self, Control};
 use crate::form::{self, Field, Kind};
 use crate::path;
 use crate::protocol::Problem;
@@ -36,14 +37,15 @@ pub fn Controls(props: &ControlsProps) -> Html {
         add_kind,
     };
     if let Some(only) = &props.only {
-        let fields = form::GROUPS
-            .iter()
-            .flat_map(|g| g.fields.iter())
-            .filter(|f| only.iter().any(|p| p == f.path));
+        let controls = embeddable::resolve(&props.scenario, only);
+        let shown = controls.iter().map(|(path, control)| match control {
+            Ok(control) => ctx.control(control),
+            Err(why) => html! {
+                <p class="embed-missing" data-path={path.clone()} role="note">{why.clone()}</p>
+            },
+        });
         return html! {
-            <div class="controls embed-controls">
-                { for fields.map(|f| ctx.field(f.path, f)) }
-            </div>
+            <div class="controls embed-controls">{ for shown }</div>
         };
     }
     let groups = form::GROUPS.iter().map(|group| {
@@ -118,6 +120,24 @@ fn dom_id(path: &str) -> String {
 }
 
 impl Ctx {
+    /// The control an embed shows for one resolved path.
+    fn control(&self, control: &Control) -> Html {
+        match control {
+            Control::Field(path, f) => self.field(path, f),
+            Control::Dist(path, f) => self.dist(path, f),
+            Control::Patch(path, f) => self.patch_field(path, f),
+            Control::Arrivals => self.arrivals(),
+            Control::AlertMetric(i) => {
+                let metric = self
+                    .value(&path::child(&path::index("alerts", *i), "metric"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                self.alert_metric(*i, &metric)
+            }
+        }
+    }
+
     fn value(&self, path: &str) -> Option<&Value> {
         path::get(&self.scenario, path)
     }
@@ -310,29 +330,11 @@ impl Ctx {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let step_fields = [
-            form::Field {
-                path: "at",
-                label: "At",
-                kind: Kind::Duration,
-                help: "",
-            },
-            form::Field {
-                path: "rate_per_s",
-                label: "Rate /s",
-                kind: Kind::Float {
-                    min: 0.0,
-                    max: 1e7,
-                    step: 1.0,
-                },
-                help: "",
-            },
-        ];
         let items = (0..steps.len()).map(|i| {
             let item = path::index(&steps_path, i);
             html! {
                 <div class="item">
-                    { for step_fields.iter().map(|f| self.field(&path::child(&item, f.path), f)) }
+                    { for form::STEP_FIELDS.iter().map(|f| self.field(&path::child(&item, f.path), f)) }
                     { self.remove_button(&steps_path, i, "Remove step") }
                 </div>
             }
@@ -450,22 +452,9 @@ impl Ctx {
 
     fn reconfigure(&self, base: &str, fault: &Value) -> Html {
         let pool = path::child(base, "pool");
-        let patch = form::PATCH_FIELDS.iter().map(|f| {
-            // Empty keeps the old value: text fields too.
-            let kind = if f.kind == Kind::Text {
-                Kind::OptInt { min: 0, max: 0 }
-            } else {
-                f.kind
-            };
-            let field = Field { kind, ..*f };
-            let path = path::child(&pool, f.path);
-            let mut html = self.field(&path, &field);
-            if f.kind == Kind::Text {
-                // Durations: typed text is stored as text.
-                html = self.patch_duration(&path, f);
-            }
-            html
-        });
+        let patch = form::PATCH_FIELDS
+            .iter()
+            .map(|f| self.patch_field(&path::child(&pool, f.path), f));
         let restart_path = path::child(base, "rolling_restart");
         let has_restart = fault.get("rolling_restart").is_some_and(|r| !r.is_null());
         let on_toggle = {
@@ -497,6 +486,16 @@ impl Ctx {
                 </label>
                 { restart_fields.unwrap_or_default() }
             </>
+        }
+    }
+
+    /// A reconfigure's pool setting: empty keeps the old value, and a duration's typed text
+    /// is stored as text.
+    fn patch_field(&self, path: &str, f: &Field) -> Html {
+        if f.kind == Kind::Text {
+            self.patch_duration(path, f)
+        } else {
+            self.field(path, f)
         }
     }
 
@@ -549,36 +548,46 @@ impl Ctx {
         }
     }
 
+    /// The choice of metric for `alerts[i]`, currently `metric`.
+    fn alert_metric(&self, i: usize, metric: &str) -> Html {
+        let metric_path = path::child(&path::index("alerts", i), "metric");
+        let on_metric = self.edit(metric_path.clone(), Kind::Text);
+        let error = self.error(&metric_path);
+        html! {
+            <div class="field">
+                <label for={dom_id(&metric_path)}>{"Metric"}</label>
+                <select id={dom_id(&metric_path)} name={metric_path.clone()} onchange={on_metric}>
+                    { for form::metric_names().into_iter().map(|m| html! {
+                        <option selected={metric == m} value={m.clone()}>{m}</option>
+                    }) }
+                </select>
+                <small class="error" data-error-for={metric_path} hidden={error.is_none()}>{ error.unwrap_or_default() }</small>
+            </div>
+        }
+    }
+
     fn alerts(&self) -> Html {
         let alerts = self
             .value("alerts")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let metrics = form::metric_names();
         let items = alerts.iter().enumerate().map(|(i, alert)| {
             let base = path::index("alerts", i);
-            let metric = alert.get("metric").and_then(Value::as_str).unwrap_or("").to_owned();
-            let metric_path = path::child(&base, "metric");
-            let on_metric = self.edit(metric_path.clone(), Kind::Text);
+            let metric = alert
+                .get("metric")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             let fields = form::ALERT_FIELDS
                 .iter()
                 .filter(|f| f.path != "metric")
                 .map(|f| self.field(&path::child(&base, f.path), f));
-            let error = self.error(&metric_path);
             html! {
                 <fieldset class="item alert">
                     <legend>{format!("Alert {}", i + 1)}</legend>
                     { self.remove_button("alerts", i, "Remove alert") }
-                    <div class="field">
-                        <label for={dom_id(&metric_path)}>{"Metric"}</label>
-                        <select id={dom_id(&metric_path)} name={metric_path.clone()} onchange={on_metric}>
-                            { for metrics.iter().map(|m| html! {
-                                <option value={m.clone()} selected={metric == *m}>{m.clone()}</option>
-                            }) }
-                        </select>
-                        <small class="error" data-error-for={metric_path} hidden={error.is_none()}>{ error.unwrap_or_default() }</small>
-                    </div>
+                    { self.alert_metric(i, &metric) }
                     { for fields }
                 </fieldset>
             }

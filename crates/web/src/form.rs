@@ -559,6 +559,21 @@ pub fn fault_fields(kind: &str) -> &'static [Field] {
     }
 }
 
+/// A piecewise arrival process's rate step (`workload.arrivals.steps[i]`).
+pub const STEP_FIELDS: &[Field] = &[
+    field("at", "At", D, ""),
+    field(
+        "rate_per_s",
+        "Rate /s",
+        Kind::Float {
+            min: 0.0,
+            max: 1e7,
+            step: 1.0,
+        },
+        "",
+    ),
+];
+
 /// Pool settings a `reconfigure` may change; empty keeps the old value.
 pub const PATCH_FIELDS: &[Field] = &[
     field(

@@ -14,6 +14,7 @@ pub mod chart;
 pub mod charts;
 pub mod client;
 pub mod controls;
+pub mod embeddable;
 pub mod exercise;
 pub mod export;
 pub mod form;
