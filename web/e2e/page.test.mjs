@@ -528,8 +528,8 @@ test('presets: each runs and is screenshotted; the outage is "exhausted"', TEST_
   await p.close();
 });
 
-test('embed mode shows one chart and only the listed controls', TEST_TIMEOUT, async () => {
-  const p = await fresh({ viewport: { width: 800, height: 500 } });
+test('embed mode shows one chart and only the listed controls, filling a 600x400 frame', TEST_TIMEOUT, async () => {
+  const p = await fresh({ viewport: { width: 600, height: 400 } });
   const { page } = p;
   const url = scenarioUrl(server.url, await scenario('default'), `?embed=pool&controls=${POOL}`);
   await page.goto(url);
@@ -544,7 +544,77 @@ test('embed mode shows one chart and only the listed controls', TEST_TIMEOUT, as
   );
   const others = names.filter((n) => n !== POOL);
   assert.deepEqual(others, [], `embed mode should show only ${POOL}; other controls present: ${others}`);
+  // The chart fills the 600x400 frame: nothing scrolls, the chart takes what the controls
+  // leave, and its text is 11 px (drawn 1:1).
+  const fit = await page.evaluate(() => {
+    const svg = document.querySelector('figure[data-chart] svg.chart');
+    const r = svg.getBoundingClientRect();
+    return {
+      scroll: document.scrollingElement.scrollHeight,
+      height: r.height,
+      scale: r.width / svg.viewBox.baseVal.width,
+    };
+  });
+  assert.ok(fit.scroll <= 401, `the embed scrolls: ${fit.scroll} px tall in a 400 px frame`);
+  assert.ok(fit.height >= 150, `the chart is only ${fit.height} px tall in a 400 px frame`);
+  assert.ok(Math.abs(fit.scale - 1) < 0.01, `the chart is drawn at ${fit.scale}x`);
+
   await page.screenshot({ path: join(SCREENSHOTS, 'embed.png') }).catch(() => {});
+  await closeClean(p);
+});
+
+test('embed shows any control by its path: the rate edits the run; a bad path is named, not dropped', TEST_TIMEOUT, async () => {
+  const RATE = 'workload.arrivals.rate_per_s';
+  const p = await fresh({ viewport: { width: 600, height: 800 } });
+  const { page } = p;
+  const base = await scenario('default');
+  const controls = `${RATE},workload.transaction.query_time.kind,alerts[0].above,alerts[5].above,bogus.field`;
+  await page.goto(scenarioUrl(server.url, base, `?embed=throughput&controls=${encodeURIComponent(controls)}`));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'embed run' });
+  const rate = page.locator(`input[name="${RATE}"]`);
+  assert.equal(await rate.count(), 1, `the rate control ${RATE} is not in the embed`);
+  assert.equal(Number(await rate.inputValue()), base.workload.arrivals.rate_per_s, 'the rate control shows the scenario\'s rate');
+  assert.equal(
+    await page.locator('select[name="workload.transaction.query_time.kind"]').count(),
+    1,
+    'query_time.kind embeds the query-time distribution with its kind selector',
+  );
+  assert.equal(
+    Number(await page.locator('input[name="alerts[0].above"]').inputValue()),
+    base.alerts[0].above,
+    'alerts[0].above shows the first alert\'s threshold',
+  );
+  const missing = await page.$$eval('.embed-missing', (ps) => ps.map((e) => [e.dataset.path, e.textContent]));
+  assert.equal(missing.length, 2, `two paths have no control here (a sixth alert; bogus): ${JSON.stringify(missing)}`);
+  assert.deepEqual(missing.map(([path]) => path), ['alerts[5].above', 'bogus.field']);
+  assert.match(missing[0][1], /the scenario has 2 items in alerts, so there is no alerts\[5\]/);
+  assert.match(missing[1][1], /not a field the page has a control for/);
+
+  const edited = structuredClone(base);
+  edited.workload.arrivals.rate_per_s = 37;
+  const expected = await page.evaluate((s) => window.poolsim.run(s), edited);
+  const got = await setControl(page, RATE, 37, { timeout: RUN_TIMEOUT });
+  assert.equal(got, expected.digest, 'after the embedded rate edit the run is the scenario with rate 37');
+  await closeClean(p);
+});
+
+test('the embed builder keeps paths it can embed and says which it cannot', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  await page.goto(server.url);
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
+  await page.locator('[data-action="embed"]').click();
+  const input = page.locator('input[name="embed-controls"]');
+  await input.fill('workload.arrivals.rate_per_s, bogus.field, app.instances');
+  await input.press('Tab');
+  const snippet = await page.locator('textarea[name="embed-snippet"]').inputValue();
+  const src = new URL(snippet.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&'));
+  assert.equal(src.searchParams.get('controls'), 'workload.arrivals.rate_per_s,app.instances');
+  const refused = await page.$$eval('.embed-refused li', (ls) => ls.map((l) => [l.dataset.path, l.textContent]));
+  assert.equal(refused.length, 1, `one path refused: ${JSON.stringify(refused)}`);
+  assert.equal(refused[0][0], 'bogus.field');
+  assert.match(refused[0][1], /^Left out: `bogus\.field` is not a field/);
+  assert.equal(await input.getAttribute('aria-invalid'), 'true');
   await closeClean(p);
 });
 
@@ -692,6 +762,71 @@ test('on a phone: one column, nothing wider than the screen, charts drawn', TEST
   await closeClean(p);
 });
 
+/**
+ * Every text box of every chart on the page, as the screen shows it: pairs that overlap by
+ * more than a pixel, boxes that stick out of their chart, and the chart's scale (1 means its
+ * 11 px text is 11 px on screen). The hover box is left out: it is drawn over the chart on
+ * purpose.
+ */
+async function chartTextProblems(page) {
+  return page.$$eval('figure[data-chart] svg.chart', (svgs) =>
+    svgs.map((svg) => {
+      const chart = svg.closest('figure').getAttribute('data-chart');
+      const frame = svg.getBoundingClientRect();
+      const texts = [...svg.querySelectorAll('text')].filter((t) => !t.closest('[data-cursor]') && t.textContent.trim());
+      const boxes = texts.map((t) => {
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom };
+      });
+      const overlaps = [];
+      for (let i = 0; i < boxes.length; i++) {
+        for (let j = i + 1; j < boxes.length; j++) {
+          const a = boxes[i];
+          const b = boxes[j];
+          const w = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0);
+          const h = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+          if (w > 1 && h > 1) overlaps.push(`"${a.text}" and "${b.text}" (${w.toFixed(1)}x${h.toFixed(1)} px)`);
+        }
+      }
+      const clipped = boxes
+        .filter((b) => b.x0 < frame.left - 1 || b.x1 > frame.right + 1 || b.y0 < frame.top - 1 || b.y1 > frame.bottom + 1)
+        .map((b) => `"${b.text}"`);
+      const viewBox = svg.viewBox.baseVal;
+      return { chart, overlaps, clipped, scale: frame.width / viewBox.width, texts: boxes.length };
+    }),
+  );
+}
+
+test('chart text never overlaps or runs off its chart, and is 11 px on screen, at 1400, 800 and 390 px', TEST_TIMEOUT, async () => {
+  const problems = [];
+  for (const name of ['outage-replay', 'default']) {
+    const s = await scenario(name);
+    for (const width of [1400, 800, 390]) {
+      const p = await fresh({ viewport: { width, height: 900 } });
+      await p.page.goto(scenarioUrl(server.url, s));
+      await waitDone(p.page, { timeout: RUN_TIMEOUT, what: `${name} at ${width} px` });
+      if (name === 'outage-replay') {
+        // Show the whole run (every moment, alert and fault on the charts).
+        const all = p.page.locator('[data-action="playback-off"]');
+        if (await all.count()) await all.first().click();
+      }
+      await nextFrames(p.page);
+      const charts = await chartTextProblems(p.page);
+      assert.equal(charts.length, 5, `${name} at ${width}: five charts, found ${charts.length}`);
+      for (const c of charts) {
+        const where = `${name} at ${width} px, ${c.chart} chart`;
+        assert.ok(c.texts > 10, `${where}: only ${c.texts} texts`);
+        if (Math.abs(c.scale - 1) > 0.01) problems.push(`${where}: drawn at ${c.scale.toFixed(2)}x, so its 11 px text is ${(11 * c.scale).toFixed(1)} px`);
+        for (const o of c.overlaps) problems.push(`${where}: ${o} overlap`);
+        for (const o of c.clipped) problems.push(`${where}: ${o} runs off the chart`);
+      }
+      await p.page.screenshot({ path: join(SCREENSHOTS, `charts-${name}-${width}.png`), fullPage: true });
+      await closeClean(p);
+    }
+  }
+  assert.deepEqual(problems, [], `chart text problems:\n  ${problems.join('\n  ')}`);
+});
+
 test('sizing: a sweep of pool sizes gives a recommendation that matches its evidence', TEST_TIMEOUT, async () => {
   // One instance carrying the default's 800 req/s (5.2 erlangs): small pools queue, and the
   // smallest size meeting p99 wait < 50 ms is the recommendation.
@@ -799,8 +934,10 @@ test('replay playback: play, pause at the detection, read what responders saw, j
   await page.setViewportSize({ width: 1400, height: 900 });
   const cut = await pointsOf();
   assert.ok(cut < whole / 2, `the charts stop at the playhead (${cut} of ${whole} points)`);
-  assert.equal(await page.locator('figure[data-chart="pool"] [data-mark="playhead"]').count(), 1);
-  assert.equal(await page.locator('figure[data-chart="pool"] [data-mark="moment"]').count(), 2,
+  // Counted on the pool chart's first panel (the panel below repeats the marks).
+  const firstPanel = page.locator('figure[data-chart="pool"] svg > g').first();
+  assert.equal(await firstPanel.locator('[data-mark="playhead"]').count(), 1);
+  assert.equal(await firstPanel.locator('[data-mark="moment"]').count(), 2,
     'only the moments up to the playhead are shown (deploy, detection)');
 
   // Without stops, playback runs on until paused.

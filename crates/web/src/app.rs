@@ -223,7 +223,7 @@ pub fn App() -> Html {
     if let Some(embed) = embed {
         return html! {
             <main id="poolsim" data-mode="embed" data-state={state} data-digest={digest}>
-                { figure(&page, embed.chart, None) }
+                { figure(&page, embed.chart, None, true) }
                 if !embed.controls.is_empty() {
                     <Controls scenario={page.scenario.clone()} errors={page.errors.clone()}
                               on_edit={on_edit} only={Some(Rc::new(embed.controls.clone()))} />
@@ -257,7 +257,7 @@ pub fn App() -> Html {
                         { page.shown_run().map(|(_, config)| timeline(&config.scenario)).unwrap_or_default() }
                         if let Some(f) = page.finished.as_ref().filter(|_| page.running.is_none()) {
                             <AfterActionReport config={f.config.clone()} report={f.report.clone()}>
-                                { for [ChartId::Throughput, ChartId::Pool, ChartId::Db].into_iter().map(|id| figure(&page, id, None)) }
+                                { for [ChartId::Throughput, ChartId::Pool, ChartId::Db].into_iter().map(|id| figure(&page, id, None, false)) }
                             </AfterActionReport>
                         }
                         if let Some((run, config)) = page.shown_run().filter(|_| page.running.is_none()) {
@@ -273,7 +273,7 @@ pub fn App() -> Html {
                                 <ExercisePanel key={f.report.summary.digest.clone()} record={f.clone()} playhead={*playhead} on_open={open_exercise.clone()} />
                             }
                         }
-                        { for ChartId::ALL.into_iter().map(|id| figure(&page, id, *playhead)) }
+                        { for ChartId::ALL.into_iter().map(|id| figure(&page, id, *playhead, false)) }
                     }
                     // Kept mounted while hidden: a sweep or a review goes on behind another tab.
                     <div hidden={*view != View::Sizing}><Sizing config={current_config(&page)} /></div>
@@ -454,14 +454,15 @@ fn progress(page: &Page, on_stop: &Callback<u64>) -> Html {
     }
 }
 
-fn figure(page: &Page, id: ChartId, playhead: Option<f64>) -> Html {
+/// Chart `id` of the shown run; `fill`: as tall as its box (an embed's frame).
+fn figure(page: &Page, id: ChartId, playhead: Option<f64>, fill: bool) -> Html {
     let Some((run, config)) = page.shown_run() else {
         return html! { <figure class="chart-figure" data-chart={id.as_str()}><figcaption>{id.title()}</figcaption>
         <p class="empty">{"Waiting for the first run…"}</p></figure> };
     };
     let baseline = page.baseline.as_ref().map(|b| b.run.clone());
     html! {
-        <Figure {id} {run} {baseline} limits={Limits::of(&config)} {config} {playhead} />
+        <Figure {id} {run} {baseline} limits={Limits::of(&config)} {config} {playhead} {fill} />
     }
 }
 
@@ -475,6 +476,8 @@ struct FigureProps {
     config: Rc<Config>,
     /// Playback's time: the chart shows the run up to it.
     playhead: Option<f64>,
+    /// As tall as the box it is in.
+    fill: bool,
 }
 
 #[component]
@@ -564,7 +567,7 @@ fn Figure(props: &FigureProps) -> Html {
                     <button type="button" data-action="save-png" onclick={save_png} title="Save as PNG">{"PNG"}</button>
                 </span>
             </figcaption>
-            <Chart title={id.title()} {panels} {x} {spans} svg_ref={svg} />
+            <Chart title={id.title()} {panels} {x} {spans} svg_ref={svg} fill={props.fill} />
         </figure>
     }
 }
@@ -730,6 +733,11 @@ struct EmbedProps {
     scenario: Rc<Value>,
 }
 
+/// An embed's frame: room for a chart of two panels with its caption and the footer...
+const EMBED_CHART_PX: usize = 480;
+/// ...and for each control (its label, input and help).
+const EMBED_CONTROL_PX: usize = 72;
+
 /// Builds an iframe snippet for a docs page: which chart, which controls.
 #[component]
 fn EmbedPanel(props: &EmbedProps) -> Html {
@@ -760,8 +768,11 @@ fn EmbedPanel(props: &EmbedProps) -> Html {
         url::embed_query(&embed),
         url::hash(&props.scenario)
     );
+    // The chart fills what the controls leave, so the frame is the chart's height plus a row
+    // per control.
+    let height = EMBED_CHART_PX + EMBED_CONTROL_PX * embed.controls.len();
     let snippet = format!(
-        "<iframe src=\"{}\" title=\"poolsim: {}\" width=\"100%\" height=\"520\" style=\"border:0\" loading=\"lazy\"></iframe>",
+        "<iframe src=\"{}\" title=\"poolsim: {}\" width=\"100%\" height=\"{height}\" style=\"border:0\" loading=\"lazy\"></iframe>",
         src.replace('"', "&quot;"),
         chart.title()
     );

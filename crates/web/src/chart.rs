@@ -3,6 +3,11 @@
 //! as usable connections), shaded fault windows, alert markers, a legend, and a hover or
 //! keyboard cursor that reads every line's value.
 //!
+//! A chart is laid out for the width it is shown at (measured, and again on every resize), so
+//! its text is 11 px on a phone as on a desktop. Every label inside a panel is placed by
+//! its measured size clear of the labels placed before it, and each panel's legend wraps in a
+//! band of its own, so no text is drawn over other text or cut off at an edge.
+//!
 //! Written here rather than taken from a plotting crate because the page needs all of these
 //! as DOM it can test, style for light and dark, export as a standalone SVG, and redraw
 //! several times a second while a run streams in; the drawing maths is small and lives only
@@ -16,40 +21,6 @@ use yew::prelude::*;
 
 /// A number as people read it on a chart: `0.25`, `12.5`, `1,200`, `3.4M`.
 pub use poolsim_explain::format::compact as number;
-
-pub const WIDTH: f64 = 760.0;
-const PANEL_HEIGHT: f64 = 170.0;
-/// Rows of mark labels at the top of a panel (11 px each).
-const LABEL_ROWS: usize = 6;
-/// Width of a label character at the chart's 11 px font, roughly.
-const CHAR_PX: f64 = 6.0;
-
-/// A row for each label `(x px, characters)` (NaN x: not placed, row 0), so that labels in a
-/// row do not overlap: left to right, each takes the first row free at its x, or when none
-/// is, the row that frees up first.
-fn label_rows(labels: &[(f64, usize)], rows: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..labels.len())
-        .filter(|&i| labels[i].0.is_finite())
-        .collect();
-    order.sort_by(|&a, &b| labels[a].0.total_cmp(&labels[b].0));
-    let mut ends = vec![f64::NEG_INFINITY; rows.max(1)];
-    let mut out = vec![0; labels.len()];
-    for i in order {
-        let (x, chars) = labels[i];
-        let row = (0..ends.len()).find(|&r| ends[r] <= x).unwrap_or_else(|| {
-            (0..ends.len())
-                .min_by(|&a, &b| ends[a].total_cmp(&ends[b]))
-                .unwrap_or(0)
-        });
-        ends[row] = x + 3.0 + CHAR_PX * chars as f64;
-        out[i] = row;
-    }
-    out
-}
-const LEFT: f64 = 58.0;
-const RIGHT: f64 = 14.0;
-const TOP: f64 = 22.0;
-const AXIS: f64 = 24.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
@@ -130,19 +101,52 @@ pub struct ChartProps {
     pub spans: Rc<Vec<Span>>,
     #[prop_or_default]
     pub svg_ref: NodeRef,
+    /// Fill the height of the box the chart is in (an embed's frame), not just its width.
+    #[prop_or_default]
+    pub fill: bool,
 }
 
 const PALETTE_TEXT: &str = "fill: var(--chart-fg, #1f2933)";
 const PALETTE_GRID: &str = "stroke: var(--chart-grid, #d5dbe1)";
 
+/// The width a chart is laid out for until its box has been measured.
+const DEFAULT_WIDTH: f64 = 760.0;
+/// Below this a chart scrolls sideways rather than squeezing its labels together.
+const MIN_WIDTH: f64 = 280.0;
+/// The chart's font, as CSS writes it; text is laid out for it at 1:1 pixels.
+pub const FONT: &str = "11px system-ui, sans-serif";
+/// How far a line of 11 px text reaches above its baseline and below it (the font's box).
+const ASCENT: f64 = 10.5;
+const DESCENT: f64 = 3.0;
+/// Distance between stacked rows of mark labels.
+const ROW: f64 = 14.0;
+/// A row of the legend.
+const LEGEND_ROW: f64 = 16.0;
+/// Below the plot: the x labels' band.
+const X_BAND: f64 = 22.0;
+const RIGHT: f64 = 14.0;
+/// At the bottom of a log panel: where zero is drawn, below the lowest decade.
+const ZERO_BAND: f64 = 14.0;
+
 #[component]
 pub fn Chart(props: &ChartProps) -> Html {
     let cursor = use_state(|| None::<f64>);
-    let height = TOP + props.panels.len() as f64 * (PANEL_HEIGHT + AXIS) + 6.0;
-    let scale = XScale::new(props.x);
+    let wrap = use_node_ref();
+    let size = use_state_eq(|| None::<(f64, f64)>);
+    {
+        let wrap = wrap.clone();
+        let size = size.clone();
+        use_effect_with(props.fill, move |&fill| observe_size(wrap, size, fill));
+    }
+    let (width, room) = match *size {
+        Some((w, h)) => (w, props.fill.then_some(h)),
+        None => (DEFAULT_WIDTH, None),
+    };
+    let layout = Rc::new(Layout::new(&props.panels, props.x, width, room));
 
     let onmousemove = {
         let cursor = cursor.clone();
+        let layout = layout.clone();
         Callback::from(move |e: MouseEvent| {
             let Some(target) = e.current_target() else {
                 return;
@@ -154,8 +158,8 @@ pub fn Chart(props: &ChartProps) -> Html {
             if rect.width() <= 0.0 {
                 return;
             }
-            let px = (f64::from(e.client_x()) - rect.left()) * WIDTH / rect.width();
-            cursor.set(scale.invert(px));
+            let px = (f64::from(e.client_x()) - rect.left()) * layout.width / rect.width();
+            cursor.set(layout.x.invert(px));
         })
     };
     let onmouseleave = {
@@ -164,14 +168,15 @@ pub fn Chart(props: &ChartProps) -> Html {
     };
     let onkeydown = {
         let cursor = cursor.clone();
+        let x = layout.x;
         Callback::from(move |e: KeyboardEvent| {
-            let step = (LEFT - RIGHT + WIDTH) / 60.0;
-            let at = cursor.and_then(|x| scale.px(x)).unwrap_or(LEFT);
+            let step = (x.x1 - x.x0) / 60.0;
+            let at = cursor.and_then(|c| x.px(c)).unwrap_or(x.x0);
             let next = match e.key().as_str() {
                 "ArrowRight" => at + step,
                 "ArrowLeft" => at - step,
-                "Home" => LEFT,
-                "End" => WIDTH - RIGHT,
+                "Home" => x.x0,
+                "End" => x.x1,
                 "Escape" => {
                     cursor.set(None);
                     return;
@@ -179,26 +184,375 @@ pub fn Chart(props: &ChartProps) -> Html {
                 _ => return,
             };
             e.prevent_default();
-            cursor.set(scale.invert(next.clamp(LEFT, WIDTH - RIGHT)));
+            cursor.set(x.invert(next.clamp(x.x0, x.x1)));
         })
     };
 
-    let panels = props.panels.iter().enumerate().map(|(i, panel)| {
-        let top = TOP + i as f64 * (PANEL_HEIGHT + AXIS);
-        draw_panel(panel, top, &scale, &props.spans, *cursor)
-    });
+    let panels = props
+        .panels
+        .iter()
+        .zip(&layout.panels)
+        .enumerate()
+        .map(|(i, (panel, place))| {
+            // Marks are labelled once, on the first panel; the panels below repeat the lines.
+            let spans: &[Span] = &props.spans;
+            draw_panel(panel, place, &layout, (spans, i == 0), *cursor)
+        });
     let summary = describe(&props.title, &props.panels);
+    let (w, h) = (layout.width, layout.height);
     html! {
-        <svg ref={props.svg_ref.clone()} xmlns="http://www.w3.org/2000/svg"
-             viewBox={format!("0 0 {WIDTH} {height:.0}")} role="img" tabindex="0"
-             aria-label={summary} class="chart" style="font: 11px system-ui, sans-serif"
-             {onmousemove} {onmouseleave} {onkeydown}>
-            <title>{props.title.clone()}</title>
-            <rect x="0" y="0" width={WIDTH.to_string()} height={format!("{height:.0}")}
-                  style="fill: var(--chart-bg, #ffffff)" />
-            { for panels }
-        </svg>
+        <div class="chart-box" ref={wrap}>
+            <svg ref={props.svg_ref.clone()} xmlns="http://www.w3.org/2000/svg"
+                 width={format!("{w:.0}")} height={format!("{h:.0}")}
+                 viewBox={format!("0 0 {w:.0} {h:.0}")} role="img" tabindex="0"
+                 aria-label={summary} class="chart" style={format!("font: {FONT}")}
+                 {onmousemove} {onmouseleave} {onkeydown}>
+                <title>{props.title.clone()}</title>
+                <rect x="0" y="0" width={format!("{w:.0}")} height={format!("{h:.0}")}
+                      style="fill: var(--chart-bg, #ffffff)" />
+                { for panels }
+            </svg>
+        </div>
     }
+}
+
+/// Keeps `size` at the chart box's size (width, and height when the chart fills its box) as
+/// the page is resized; returns the effect's clean-up.
+fn observe_size(
+    wrap: NodeRef,
+    size: UseStateHandle<Option<(f64, f64)>>,
+    fill: bool,
+) -> impl FnOnce() {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+    let observer = wrap.cast::<Element>().and_then(|el| {
+        let read = {
+            let el = el.clone();
+            move || {
+                let w = f64::from(el.client_width());
+                let h = if fill {
+                    f64::from(el.client_height())
+                } else {
+                    0.0
+                };
+                if w > 0.0 {
+                    size.set(Some((w.floor().max(MIN_WIDTH), h.floor())));
+                }
+            }
+        };
+        read();
+        let callback = Closure::<dyn FnMut()>::new(read);
+        let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+        observer.observe(&el);
+        Some((observer, callback))
+    });
+    move || {
+        if let Some((observer, _callback)) = observer {
+            observer.disconnect();
+        }
+    }
+}
+
+/// The width in pixels of `text` in the chart's font: measured by the browser where there is
+/// one, so that labels are placed by their real size.
+pub fn text_px(text: &str) -> f64 {
+    measure::width(text)
+}
+
+#[cfg(target_arch = "wasm32")]
+mod measure {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    use wasm_bindgen::JsCast;
+    use web_sys::CanvasRenderingContext2d;
+
+    thread_local! {
+        static CONTEXT: Option<CanvasRenderingContext2d> = context();
+        static SEEN: RefCell<BTreeMap<String, f64>> = const { RefCell::new(BTreeMap::new()) };
+    }
+
+    fn context() -> Option<CanvasRenderingContext2d> {
+        let canvas = web_sys::window()?
+            .document()?
+            .create_element("canvas")
+            .ok()?;
+        let ctx = canvas
+            .dyn_into::<web_sys::HtmlCanvasElement>()
+            .ok()?
+            .get_context("2d")
+            .ok()??
+            .dyn_into::<CanvasRenderingContext2d>()
+            .ok()?;
+        ctx.set_font(super::FONT);
+        Some(ctx)
+    }
+
+    pub fn width(text: &str) -> f64 {
+        if let Some(w) = SEEN.with(|seen| seen.borrow().get(text).copied()) {
+            return w;
+        }
+        let measured = CONTEXT.with(|ctx| {
+            ctx.as_ref()
+                .and_then(|c| c.measure_text(text).ok())
+                .map(|m| m.width())
+        });
+        let w = measured.unwrap_or_else(|| super::estimate(text)).ceil() + 1.0;
+        SEEN.with(|seen| {
+            let mut seen = seen.borrow_mut();
+            if seen.len() > 4096 {
+                seen.clear();
+            }
+            seen.insert(text.to_owned(), w);
+        });
+        w
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod measure {
+    pub fn width(text: &str) -> f64 {
+        super::estimate(text)
+    }
+}
+
+/// A generous guess at a text's width in the chart's font, where nothing can measure it.
+fn estimate(text: &str) -> f64 {
+    text.chars()
+        .map(|c| if c.is_ascii() { 6.6 } else { 11.0 })
+        .sum::<f64>()
+        + 1.0
+}
+
+/// How a text is anchored at its x.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Anchor {
+    Start,
+    End,
+}
+
+impl Anchor {
+    fn attr(self) -> &'static str {
+        match self {
+            Anchor::Start => "start",
+            Anchor::End => "end",
+        }
+    }
+}
+
+/// A box on the chart, in its pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rect {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+impl Rect {
+    /// The box of a text `width` wide with its baseline at `y`.
+    fn text(x: f64, y: f64, anchor: Anchor, width: f64) -> Rect {
+        let x0 = match anchor {
+            Anchor::Start => x,
+            Anchor::End => x - width,
+        };
+        Rect {
+            x0,
+            y0: y - ASCENT,
+            x1: x0 + width,
+            y1: y + DESCENT,
+        }
+    }
+
+    fn overlaps(&self, other: &Rect) -> bool {
+        self.x0 < other.x1 && other.x0 < self.x1 && self.y0 < other.y1 && other.y0 < self.y1
+    }
+
+    fn within(&self, outer: &Rect) -> bool {
+        self.x0 >= outer.x0 && self.x1 <= outer.x1 && self.y0 >= outer.y0 && self.y1 <= outer.y1
+    }
+}
+
+/// A text's spot: x, baseline y and anchor.
+type Spot = (f64, f64, Anchor);
+
+/// Labels placed one by one, each at the first of its spots that lies inside `bounds` and
+/// clear of every label placed before it; a label with no such spot is not drawn as text
+/// (its mark keeps it as a tooltip), because text over text reads as neither.
+struct Placer {
+    bounds: Rect,
+    taken: Vec<Rect>,
+}
+
+impl Placer {
+    fn new(bounds: Rect) -> Placer {
+        Placer {
+            bounds,
+            taken: Vec::new(),
+        }
+    }
+
+    fn place(&mut self, spots: impl IntoIterator<Item = Spot>, width: f64) -> Option<Spot> {
+        let spot = spots.into_iter().find(|&(x, y, anchor)| {
+            let r = Rect::text(x, y, anchor, width);
+            r.within(&self.bounds) && !self.taken.iter().any(|t| t.overlaps(&r))
+        })?;
+        self.taken.push(Rect::text(spot.0, spot.1, spot.2, width));
+        Some(spot)
+    }
+}
+
+/// One entry of a panel's legend.
+#[derive(Clone, Debug, PartialEq)]
+struct Key {
+    x: f64,
+    y: f64,
+    label: String,
+    color: &'static str,
+    /// The pinned baseline's entry: a dashed swatch.
+    dashed: bool,
+}
+
+/// Where one panel goes.
+#[derive(Clone, Debug, PartialEq)]
+struct PanelPlace {
+    top: f64,
+    y: YScale,
+    keys: Vec<Key>,
+}
+
+/// Where everything goes for a chart `width` pixels wide: the left margin fits the widest y
+/// label, each panel's legend wraps into as many rows as it needs above its panel, the x
+/// labels have a band of their own below it, and as many x labels as fit side by side.
+#[derive(Clone, Debug, PartialEq)]
+struct Layout {
+    width: f64,
+    height: f64,
+    panel_height: f64,
+    x: XScale,
+    /// The x axis' labels: value, text, its width.
+    x_ticks: Vec<(f64, String, f64)>,
+    panels: Vec<PanelPlace>,
+}
+
+impl Layout {
+    /// `room`: the height to fill, if the chart fills its box.
+    fn new(panels: &[Panel], x: XAxis, width: f64, room: Option<f64>) -> Layout {
+        let width = width.max(MIN_WIDTH);
+        let widest_y = panels
+            .iter()
+            .flat_map(|p| YScale::ticks_of(p).into_iter())
+            .map(|t| text_px(&number(t)))
+            .fold(0.0, f64::max);
+        // The rotated unit label takes the first 20 px.
+        let left = (20.0 + widest_y + 6.0).max(40.0);
+        let scale = XScale::new(x).between(left, width - RIGHT);
+        let x_ticks = fitted_ticks(&scale);
+        let keys: Vec<Vec<Key>> = panels
+            .iter()
+            .map(|p| legend(p, left, width - RIGHT))
+            .collect();
+        let bands: f64 = keys.iter().map(|k| legend_height(k) + 6.0 + X_BAND).sum();
+        let default_height = if width >= 560.0 { 170.0 } else { 150.0 };
+        let panel_height = room.map_or(default_height, |room| {
+            ((room - bands - 8.0) / panels.len().max(1) as f64).clamp(70.0, 600.0)
+        });
+        let mut y = 4.0;
+        let mut places = Vec::with_capacity(panels.len());
+        for (panel, mut keys) in panels.iter().zip(keys) {
+            let band = legend_height(&keys);
+            for key in &mut keys {
+                key.y += y;
+            }
+            let top = y + band + 6.0;
+            places.push(PanelPlace {
+                top,
+                y: YScale::new(panel, top, panel_height),
+                keys,
+            });
+            y = top + panel_height + X_BAND;
+        }
+        Layout {
+            width,
+            height: (y + 4.0).ceil(),
+            panel_height,
+            x: scale,
+            x_ticks,
+            panels: places,
+        }
+    }
+}
+
+/// A panel's legend, wrapped into rows between `x0` and `x1`; `y` is the baseline within the
+/// legend's band.
+fn legend(panel: &Panel, x0: f64, x1: f64) -> Vec<Key> {
+    let mut entries: Vec<(String, &'static str, bool)> = panel
+        .lines
+        .iter()
+        .filter(|l| !l.baseline && !l.limit)
+        .map(|l| (l.label.clone(), l.color, false))
+        .collect();
+    if panel.lines.iter().any(|l| l.baseline) {
+        entries.push(("pinned baseline".to_owned(), "#7b8794", true));
+    }
+    let (mut x, mut row) = (x0, 0.0);
+    entries
+        .into_iter()
+        .map(|(label, color, dashed)| {
+            let swatch = if dashed { 18.0 } else { 13.0 };
+            let w = swatch + text_px(&label);
+            if x > x0 && x + w > x1 {
+                x = x0;
+                row += 1.0;
+            }
+            let key = Key {
+                x,
+                y: 12.0 + row * LEGEND_ROW,
+                label,
+                color,
+                dashed,
+            };
+            x += w + 14.0;
+            key
+        })
+        .collect()
+}
+
+fn legend_height(keys: &[Key]) -> f64 {
+    keys.iter().map(|k| k.y + DESCENT + 1.0).fold(0.0, f64::max)
+}
+
+/// As many of the x axis' labels as fit side by side without touching.
+fn fitted_ticks(x: &XScale) -> Vec<(f64, String, f64)> {
+    (2..=10)
+        .rev()
+        .map(|n| {
+            x.ticks(n)
+                .into_iter()
+                .map(|(v, label)| {
+                    let w = text_px(&label);
+                    (v, label, w)
+                })
+                .collect::<Vec<_>>()
+        })
+        .find(|ticks| {
+            ticks
+                .windows(2)
+                .all(|pair| match (x.px(pair[0].0), x.px(pair[1].0)) {
+                    (Some(a), Some(b)) => b - a >= (pair[0].2 + pair[1].2) / 2.0 + 10.0,
+                    _ => true,
+                })
+        })
+        .unwrap_or_else(|| {
+            x.ticks(2)
+                .into_iter()
+                .take(1)
+                .map(|(v, l)| {
+                    let w = text_px(&l);
+                    (v, l, w)
+                })
+                .collect()
+        })
 }
 
 /// The chart in words, for screen readers: each line's last and highest value.
@@ -222,188 +576,253 @@ fn describe(title: &str, panels: &[Panel]) -> String {
     out
 }
 
-fn draw_panel(panel: &Panel, top: f64, x: &XScale, spans: &[Span], cursor: Option<f64>) -> Html {
-    let y = YScale::new(panel, top);
-    let bottom = top + PANEL_HEIGHT;
+/// `<text>` at a placed spot.
+fn text_at((x, y, anchor): Spot, style: &str, body: String) -> Html {
+    html! {
+        <text x={format!("{x:.1}")} y={format!("{y:.1}")} text-anchor={anchor.attr()}
+              style={style.to_owned()}>{body}</text>
+    }
+}
+
+/// Spots for a mark's label at `px`: on row after row from `first` going by `step`, right of
+/// the mark, else left of it.
+fn mark_spots(px: f64, first: f64, step: f64, rows: usize) -> impl Iterator<Item = Spot> {
+    (0..rows).flat_map(move |r| {
+        let y = first + step * r as f64;
+        [(px + 3.0, y, Anchor::Start), (px - 3.0, y, Anchor::End)]
+    })
+}
+
+fn draw_panel(
+    panel: &Panel,
+    place: &PanelPlace,
+    layout: &Layout,
+    (spans, labelled): (&[Span], bool),
+    cursor: Option<f64>,
+) -> Html {
+    let x = &layout.x;
+    let y = &place.y;
+    let top = place.top;
+    let bottom = top + layout.panel_height;
+    let mut placer = Placer::new(Rect {
+        x0: x.x0,
+        y0: top,
+        x1: x.x1,
+        y1: bottom,
+    });
     let grid = y.ticks.iter().map(|&t| {
         let py = y.px(t);
         html! {
             <g>
-                <line x1={LEFT.to_string()} x2={(WIDTH - RIGHT).to_string()}
+                <line x1={format!("{:.1}", x.x0)} x2={format!("{:.1}", x.x1)}
                       y1={format!("{py:.1}")} y2={format!("{py:.1}")} style={PALETTE_GRID} />
-                <text x={(LEFT - 6.0).to_string()} y={format!("{:.1}", py + 3.5)}
+                <text x={format!("{:.1}", x.x0 - 6.0)} y={format!("{:.1}", py + 3.5)}
                       text-anchor="end" style={PALETTE_TEXT}>{number(t)}</text>
             </g>
         }
     });
-    let x_ticks = x.ticks().into_iter().map(|(t, label)| {
-        let Some(px) = x.px(t) else {
+    let x_ticks = layout.x_ticks.iter().map(|(t, label, w)| {
+        let Some(px) = x.px(*t) else {
             return Html::default();
         };
+        let centre = px.clamp(w / 2.0 + 1.0, layout.width - w / 2.0 - 1.0);
         html! {
             <g>
                 <line x1={format!("{px:.1}")} x2={format!("{px:.1}")}
                       y1={bottom.to_string()} y2={(bottom + 4.0).to_string()} style={PALETTE_GRID} />
-                <text x={format!("{px:.1}")} y={(bottom + 15.0).to_string()} text-anchor="middle"
-                      style={PALETTE_TEXT}>{label}</text>
+                <text x={format!("{centre:.1}")} y={format!("{:.1}", bottom + 16.0)} text-anchor="middle"
+                      style={PALETTE_TEXT}>{label.clone()}</text>
             </g>
         }
     });
-    // Labels of nearby marks go to different rows so that they do not overprint: moments and
-    // alerts from the top down, fault windows from the bottom up.
-    let placed = |top_label: bool| -> Vec<(f64, usize)> {
-        spans
-            .iter()
-            .map(|s| {
-                let on_top = matches!(s.kind, Mark::Moment | Mark::Alert);
-                match x.px(s.from) {
-                    Some(px) if on_top == top_label && s.kind != Mark::Playhead => {
-                        (px, s.label.chars().count() + 2)
-                    }
-                    _ => (f64::NAN, 0),
-                }
-            })
-            .collect()
-    };
-    let (top_rows, bottom_rows) = (
-        label_rows(&placed(true), LABEL_ROWS),
-        label_rows(&placed(false), 3),
-    );
-    let shaded = spans.iter().enumerate().filter_map(|(i, s)| {
-        let from = x.px(s.from)?;
-        let row = top_rows[i] as f64 * 11.0;
-        let bottom_row = bottom_rows[i] as f64 * 11.0;
-        let to = x.px(s.to.max(s.from)).unwrap_or(from);
-        Some(match s.kind {
-            Mark::Moment => html! {
-                <g data-mark="moment">
-                    <line x1={format!("{from:.1}")} x2={format!("{from:.1}")}
-                          y1={top.to_string()} y2={bottom.to_string()}
-                          style="stroke: #2f6fdf; stroke-width: 1.2" />
-                    <text x={format!("{:.1}", from + 3.0)} y={(top + 10.0 + row).to_string()}
-                          style="fill: #2f6fdf">{format!("● {}", s.label)}</text>
-                </g>
-            },
-            Mark::Playhead => html! {
-                <g data-mark="playhead">
-                    <line x1={format!("{from:.1}")} x2={format!("{from:.1}")}
-                          y1={top.to_string()} y2={bottom.to_string()}
-                          style="stroke: var(--chart-fg, #1f2933); stroke-width: 2" />
-                    <text x={format!("{:.1}", from - 3.0)} y={(bottom - 16.0).to_string()} text-anchor="end"
-                          style={PALETTE_TEXT}>{format!("▶ {}", s.label)}</text>
-                </g>
-            },
-            Mark::Alert => html! {
-                <g data-mark="alert">
-                    <line x1={format!("{from:.1}")} x2={format!("{from:.1}")}
-                          y1={top.to_string()} y2={bottom.to_string()}
-                          style="stroke: #d64545; stroke-width: 1.5" stroke-dasharray="4 3" />
-                    <text x={format!("{:.1}", from + 3.0)} y={(top + 10.0 + row).to_string()}
-                          style="fill: #d64545">{format!("⚑ {}", s.label)}</text>
-                </g>
-            },
-            Mark::Fault => html! {
-                <g data-mark="fault">
-                    <rect x={format!("{from:.1}")} y={top.to_string()}
-                          width={format!("{:.1}", (to - from).max(1.5))}
-                          height={PANEL_HEIGHT.to_string()}
-                          style="fill: #8b5cf6; fill-opacity: 0.13" />
-                    <text x={format!("{:.1}", from + 3.0)} y={(bottom - 4.0 - bottom_row).to_string()}
-                          style="fill: #7c3aed">{s.label.clone()}</text>
-                </g>
-            },
-        })
-    });
-    let refs = panel.refs.iter().map(|r| {
-        let py = y.px(r.y);
-        html! {
-            <g data-ref={r.label.clone()}>
-                <line x1={LEFT.to_string()} x2={(WIDTH - RIGHT).to_string()}
-                      y1={format!("{py:.1}")} y2={format!("{py:.1}")}
-                      style="stroke: #d64545; stroke-width: 1.2" stroke-dasharray="6 4" />
-                <text x={(WIDTH - RIGHT - 4.0).to_string()} y={format!("{:.1}", py - 4.0)}
-                      text-anchor="end" style="fill: #d64545">{r.label.clone()}</text>
-            </g>
-        }
-    });
-    let lines = panel.lines.iter().map(|line| {
-        let d = path(line, x, &y);
-        if line.limit {
-            let end = line
-                .xs
-                .iter()
-                .zip(line.ys.iter())
-                .rev()
-                .find(|(_, v)| v.is_finite())
-                .and_then(|(&xv, &yv)| Some((x.px(xv)?, y.px(yv), yv)));
-            let label = end.map(|(px, py, v)| {
-                html! {
-                    <text x={format!("{:.1}", px.max(LEFT + 140.0))} y={format!("{:.1}", py - 4.0)}
-                          text-anchor="end" style="fill: #d64545" data-limit-value={number(v)}>
-                        {format!("{} {}", line.label, number(v))}
-                    </text>
-                }
-            });
+    // Labels inside the plot, most important first: the limits' values, then the playhead,
+    // the moments and alerts from the top down, fault windows from the bottom up.
+    let refs: Vec<Html> = panel
+        .refs
+        .iter()
+        .map(|r| {
+            let py = y.px(r.y);
+            let w = text_px(&r.label);
+            let spots = [
+                (x.x1 - 4.0, py - 4.0, Anchor::End),
+                (x.x1 - 4.0, py + ASCENT + 3.0, Anchor::End),
+                (x.x0 + 4.0, py - 4.0, Anchor::Start),
+                (x.x0 + 4.0, py + ASCENT + 3.0, Anchor::Start),
+            ];
+            let label = placer.place(spots, w);
             html! {
-                <g data-limit={line.key}>
-                    <path data-series={line.key} d={d} fill="none"
+                <g data-ref={r.label.clone()}>
+                    <line x1={format!("{:.1}", x.x0)} x2={format!("{:.1}", x.x1)}
+                          y1={format!("{py:.1}")} y2={format!("{py:.1}")}
                           style="stroke: #d64545; stroke-width: 1.2" stroke-dasharray="6 4" />
-                    { label.unwrap_or_default() }
+                    if let Some(spot) = label { { text_at(spot, "fill: #d64545", r.label.clone()) } }
+                    else { <title>{r.label.clone()}</title> }
                 </g>
             }
-        } else if line.baseline {
-            html! { <path data-series={line.key} data-baseline="true" d={d} fill="none"
-            style={format!("stroke: {}; stroke-opacity: 0.55", line.color)}
-            stroke-width="1.5" stroke-dasharray="5 4" /> }
-        } else {
-            html! { <path data-series={line.key} d={d} fill="none"
-            style={format!("stroke: {}", line.color)} stroke-width="1.6"
-            stroke-linejoin="round" /> }
-        }
-    });
-    let mut legend_x = LEFT;
-    let legend = panel
+        })
+        .collect();
+    let lines: Vec<Html> = panel
         .lines
         .iter()
-        .filter(|l| !l.baseline && !l.limit)
-        .map(|line| {
-            let at = legend_x;
-            legend_x += 18.0 + 6.2 * line.label.chars().count() as f64;
-            html! {
-                <g>
-                    <rect x={at.to_string()} y={(top - 15.0).to_string()} width="10" height="10"
-                          style={format!("fill: {}", line.color)} />
-                    <text x={(at + 13.0).to_string()} y={(top - 6.0).to_string()}
-                          style={PALETTE_TEXT}>{line.label.clone()}</text>
-                </g>
-            }
-        });
-    let has_baseline = panel.lines.iter().any(|l| l.baseline);
+        .map(|line| draw_line(line, x, y, &mut placer))
+        .collect();
+    let marks: Vec<Html> = [Mark::Playhead, Mark::Moment, Mark::Alert, Mark::Fault]
+        .into_iter()
+        .flat_map(|kind| spans.iter().filter(move |s| s.kind == kind))
+        .filter_map(|s| draw_mark(s, x, (top, bottom), labelled.then_some(&mut placer)))
+        .collect();
+    let legend = place.keys.iter().map(|k| {
+        let swatch = if k.dashed {
+            html! { <line x1={format!("{:.1}", k.x)} x2={format!("{:.1}", k.x + 14.0)}
+                          y1={format!("{:.1}", k.y - 4.0)} y2={format!("{:.1}", k.y - 4.0)}
+                          style={format!("stroke: {}", k.color)} stroke-width="1.5" stroke-dasharray="4 3" /> }
+        } else {
+            html! { <rect x={format!("{:.1}", k.x)} y={format!("{:.1}", k.y - 9.0)} width="10" height="10"
+                          style={format!("fill: {}", k.color)} /> }
+        };
+        let text_x = k.x + if k.dashed { 18.0 } else { 13.0 };
+        html! {
+            <g data-legend={k.label.clone()}>
+                { swatch }
+                <text x={format!("{text_x:.1}")} y={format!("{:.1}", k.y)} style={PALETTE_TEXT}>{k.label.clone()}</text>
+            </g>
+        }
+    });
+    let mid = top + layout.panel_height / 2.0;
     html! {
         <g>
             { for grid }
-            <text x="12" y={format!("{:.1}", top + PANEL_HEIGHT / 2.0)} text-anchor="middle"
-                  transform={format!("rotate(-90 12 {:.1})", top + PANEL_HEIGHT / 2.0)}
+            <text x="12" y={format!("{mid:.1}")} text-anchor="middle"
+                  transform={format!("rotate(-90 12 {mid:.1})")}
                   style={PALETTE_TEXT}>{panel.unit}</text>
-            { for shaded }
+            { for marks }
             { for refs }
             { for lines }
             { for legend }
-            if has_baseline {
-                <text x={(WIDTH - RIGHT).to_string()} y={(top - 6.0).to_string()} text-anchor="end"
-                      style={PALETTE_TEXT}>{"dashed: pinned baseline"}</text>
-            }
-            <line x1={LEFT.to_string()} x2={(WIDTH - RIGHT).to_string()}
+            <line x1={format!("{:.1}", x.x0)} x2={format!("{:.1}", x.x1)}
                   y1={bottom.to_string()} y2={bottom.to_string()}
                   style="stroke: var(--chart-fg, #1f2933); stroke-opacity: 0.6" />
             { for x_ticks }
-            { cursor.map(|c| draw_cursor(panel, c, x, &y)).unwrap_or_default() }
+            { cursor.map(|c| draw_cursor(panel, c, layout, y)).unwrap_or_default() }
         </g>
     }
 }
 
+fn draw_line(line: &Line, x: &XScale, y: &YScale, placer: &mut Placer) -> Html {
+    let d = path(line, x, y);
+    if line.limit {
+        let end = line
+            .xs
+            .iter()
+            .zip(line.ys.iter())
+            .rev()
+            .find(|(_, v)| v.is_finite())
+            .and_then(|(&xv, &yv)| Some((x.px(xv)?, y.px(yv), yv)));
+        let label = end.and_then(|(px, py, v)| {
+            let text = format!("{} {}", line.label, number(v));
+            let w = text_px(&text);
+            let right = px.min(x.x1 - 2.0);
+            let spots = [
+                (right, py - 4.0, Anchor::End),
+                (right, py + ASCENT + 3.0, Anchor::End),
+                (x.x0 + 4.0, py - 4.0, Anchor::Start),
+                (x.x0 + 4.0, py + ASCENT + 3.0, Anchor::Start),
+            ];
+            let (sx, sy, anchor) = placer.place(spots, w)?;
+            Some(html! {
+                <text x={format!("{sx:.1}")} y={format!("{sy:.1}")} text-anchor={anchor.attr()}
+                      style="fill: #d64545" data-limit-value={number(v)}>{text}</text>
+            })
+        });
+        html! {
+            <g data-limit={line.key}>
+                <path data-series={line.key} d={d} fill="none"
+                      style="stroke: #d64545; stroke-width: 1.2" stroke-dasharray="6 4" />
+                { label.unwrap_or_default() }
+            </g>
+        }
+    } else if line.baseline {
+        html! { <path data-series={line.key} data-baseline="true" d={d} fill="none"
+        style={format!("stroke: {}; stroke-opacity: 0.55", line.color)}
+        stroke-width="1.5" stroke-dasharray="5 4" /> }
+    } else {
+        html! { <path data-series={line.key} d={d} fill="none"
+        style={format!("stroke: {}", line.color)} stroke-width="1.6"
+        stroke-linejoin="round" /> }
+    }
+}
+
+/// A fault window, alert, moment or the playhead, with its label where one fits (with no
+/// `placer`, the label is only the mark's tooltip).
+fn draw_mark(
+    s: &Span,
+    x: &XScale,
+    (top, bottom): (f64, f64),
+    mut placer: Option<&mut Placer>,
+) -> Option<Html> {
+    let from = x.px(s.from)?;
+    let to = x.px(s.to.max(s.from)).unwrap_or(from);
+    let fx = format!("{from:.1}");
+    let rows = ((bottom - top - ASCENT) / ROW).floor().clamp(1.0, 8.0) as usize;
+    let mut label = |text: String, spots: Vec<Spot>, style: &str| {
+        let spot = placer
+            .as_deref_mut()
+            .and_then(|p| p.place(spots, text_px(&text)));
+        match spot {
+            Some(spot) => text_at(spot, style, text),
+            None => html! { <title>{text}</title> },
+        }
+    };
+    Some(match s.kind {
+        Mark::Moment => html! {
+            <g data-mark="moment">
+                <line x1={fx.clone()} x2={fx} y1={top.to_string()} y2={bottom.to_string()}
+                      style="stroke: #2f6fdf; stroke-width: 1.2" />
+                { label(format!("● {}", s.label), mark_spots(from, top + ASCENT + 2.0, ROW, rows).collect(),
+                        "fill: #2f6fdf") }
+            </g>
+        },
+        Mark::Playhead => html! {
+            <g data-mark="playhead">
+                <line x1={fx.clone()} x2={fx} y1={top.to_string()} y2={bottom.to_string()}
+                      style="stroke: var(--chart-fg, #1f2933); stroke-width: 2" />
+                { label(format!("▶ {}", s.label), mark_spots(from, bottom - DESCENT - 14.0, -ROW, rows).collect(),
+                        PALETTE_TEXT) }
+            </g>
+        },
+        Mark::Alert => html! {
+            <g data-mark="alert">
+                <line x1={fx.clone()} x2={fx} y1={top.to_string()} y2={bottom.to_string()}
+                      style="stroke: #d64545; stroke-width: 1.5" stroke-dasharray="4 3" />
+                { label(format!("⚑ {}", s.label), mark_spots(from, top + ASCENT + 2.0, ROW, rows).collect(),
+                        "fill: #d64545") }
+            </g>
+        },
+        Mark::Fault => {
+            let spots = (0..rows.min(4))
+                .flat_map(|r| {
+                    let y = bottom - DESCENT - 2.0 - ROW * r as f64;
+                    [
+                        (from + 3.0, y, Anchor::Start),
+                        (to - 3.0, y, Anchor::End),
+                        (from - 3.0, y, Anchor::End),
+                    ]
+                })
+                .collect();
+            html! {
+                <g data-mark="fault">
+                    <rect x={fx} y={top.to_string()} width={format!("{:.1}", (to - from).max(1.5))}
+                          height={(bottom - top).to_string()} style="fill: #8b5cf6; fill-opacity: 0.13" />
+                    { label(s.label.clone(), spots, "fill: #7c3aed") }
+                </g>
+            }
+        }
+    })
+}
+
 /// The hover line and a box with each line's value at `at`.
-fn draw_cursor(panel: &Panel, at: f64, x: &XScale, y: &YScale) -> Html {
+fn draw_cursor(panel: &Panel, at: f64, layout: &Layout, y: &YScale) -> Html {
+    let x = &layout.x;
     let Some(px) = x.px(at) else {
         return Html::default();
     };
@@ -423,16 +842,10 @@ fn draw_cursor(panel: &Panel, at: f64, x: &XScale, y: &YScale) -> Html {
             ))
         }))
         .collect();
-    let width = 14.0
-        + 6.3
-            * rows
-                .iter()
-                .map(|(t, _)| t.chars().count())
-                .max()
-                .unwrap_or(0) as f64;
+    let width = 20.0 + rows.iter().map(|(t, _)| text_px(t)).fold(0.0, f64::max);
     let height = 6.0 + 14.0 * rows.len() as f64;
-    let box_x = if px + 10.0 + width > WIDTH {
-        px - 10.0 - width
+    let box_x = if px + 10.0 + width > layout.width {
+        (px - 10.0 - width).max(0.0)
     } else {
         px + 10.0
     };
@@ -440,7 +853,7 @@ fn draw_cursor(panel: &Panel, at: f64, x: &XScale, y: &YScale) -> Html {
     html! {
         <g class="cursor" data-cursor="true" pointer-events="none">
             <line x1={format!("{px:.1}")} x2={format!("{px:.1}")} y1={y.top.to_string()}
-                  y2={(y.top + PANEL_HEIGHT).to_string()} style="stroke: var(--chart-fg, #1f2933); stroke-opacity: 0.5" />
+                  y2={(y.top + y.height).to_string()} style="stroke: var(--chart-fg, #1f2933); stroke-opacity: 0.5" />
             <rect x={format!("{box_x:.1}")} y={box_y.to_string()} width={format!("{width:.1}")}
                   height={height.to_string()} rx="3"
                   style="fill: var(--chart-bg, #ffffff); fill-opacity: 0.94; stroke: var(--chart-grid, #d5dbe1)" />
@@ -461,7 +874,7 @@ fn path(line: &Line, x: &XScale, y: &YScale) -> String {
     let mut d = String::with_capacity(line.xs.len() * 14);
     let mut pen_down = false;
     for (&xv, &yv) in line.xs.iter().zip(line.ys.iter()) {
-        // On a log panel a zero (no wait at all) sits on the bottom line rather than vanishing.
+        // On a log panel a zero (no wait at all) sits on the "0" line below the decades.
         match (x.px(xv), yv.is_finite()) {
             (Some(px), true) => {
                 let py = y.px(yv);
@@ -484,14 +897,29 @@ fn nearest(xs: &[f64], at: f64) -> Option<usize> {
     }
 }
 
+/// The x axis, mapped onto the pixels from `x0` to `x1`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct XScale {
     axis: XAxis,
+    x0: f64,
+    x1: f64,
 }
 
 impl XScale {
     fn new(axis: XAxis) -> XScale {
-        XScale { axis }
+        XScale {
+            axis,
+            x0: 58.0,
+            x1: DEFAULT_WIDTH - RIGHT,
+        }
+    }
+
+    fn between(self, x0: f64, x1: f64) -> XScale {
+        XScale {
+            x0,
+            x1: x1.max(x0 + 1.0),
+            ..self
+        }
     }
 
     fn span(&self) -> (f64, f64, bool) {
@@ -519,12 +947,12 @@ impl XScale {
         let f = (v - lo) / (hi - lo);
         (-0.001..=1.001)
             .contains(&f)
-            .then_some(LEFT + f * (WIDTH - LEFT - RIGHT))
+            .then_some(self.x0 + f * (self.x1 - self.x0))
     }
 
     fn invert(&self, px: f64) -> Option<f64> {
         let (lo, hi, log) = self.span();
-        let f = (px - LEFT) / (WIDTH - LEFT - RIGHT);
+        let f = (px - self.x0) / (self.x1 - self.x0);
         if !(0.0..=1.0).contains(&f) {
             return None;
         }
@@ -540,7 +968,9 @@ impl XScale {
         }
     }
 
-    fn ticks(&self) -> Vec<(f64, String)> {
+    /// At most `most` labels (and at least two where the axis has them).
+    fn ticks(&self, most: usize) -> Vec<(f64, String)> {
+        let most = most.max(2) as f64;
         match self.axis {
             XAxis::Time { max, start } => {
                 const STEPS: [f64; 16] = [
@@ -550,7 +980,7 @@ impl XScale {
                 let step = STEPS
                     .iter()
                     .copied()
-                    .find(|s| max / s <= 8.0)
+                    .find(|s| max / s <= most - 1.0)
                     .unwrap_or(86400.0);
                 (0..)
                     .map(|i| f64::from(i) * step)
@@ -559,7 +989,7 @@ impl XScale {
                     .collect()
             }
             XAxis::Linear { min, max, .. } => {
-                let step = nice_ceiling((max - min) / 8.0).max(1.0);
+                let step = nice_ceiling((max - min) / (most - 1.0)).max(1.0);
                 let first = (min / step).ceil() * step;
                 (0..)
                     .map(|i| first + f64::from(i) * step)
@@ -569,7 +999,9 @@ impl XScale {
             }
             XAxis::LogMs { .. } => {
                 let (lo, hi, _) = self.span();
+                let every = ((hi - lo + 1.0) / most).ceil().max(1.0) as usize;
                 (lo as i32..=hi as i32)
+                    .step_by(every)
                     .map(|e| {
                         let v = 10f64.powi(e);
                         let label = if v >= 1000.0 {
@@ -585,8 +1017,12 @@ impl XScale {
     }
 }
 
+/// A panel's y axis: linear from zero, or decades with zero on a line of its own below them
+/// (so that "no wait at all" reads 0, not the lowest decade).
+#[derive(Clone, Debug, PartialEq)]
 struct YScale {
     top: f64,
+    height: f64,
     max: f64,
     log: bool,
     /// log10 of the lowest decade, for log panels.
@@ -595,7 +1031,8 @@ struct YScale {
 }
 
 impl YScale {
-    fn new(panel: &Panel, top: f64) -> YScale {
+    /// The decades (log) or the top of the axis (linear) a panel's values need.
+    fn range(panel: &Panel) -> (f64, f64) {
         let values = panel
             .lines
             .iter()
@@ -620,34 +1057,47 @@ impl YScale {
                 .floor()
                 .min(hi - 1.0);
             let lo = if lo.is_finite() { lo } else { hi - 2.0 };
-            let ticks = (lo as i32..=hi as i32).map(|e| 10f64.powi(e)).collect();
-            YScale {
-                top,
-                max: hi,
-                log: true,
-                lo,
-                ticks,
-            }
+            (lo, hi)
         } else {
-            let max = nice_ceiling(values.fold(0.0, f64::max));
-            let step = max / 4.0;
-            YScale {
-                top,
-                max,
-                log: false,
-                lo: 0.0,
-                ticks: (0..=4).map(|i| f64::from(i) * step).collect(),
-            }
+            (0.0, nice_ceiling(values.fold(0.0, f64::max)))
+        }
+    }
+
+    fn ticks_of(panel: &Panel) -> Vec<f64> {
+        let (lo, hi) = YScale::range(panel);
+        if panel.log {
+            std::iter::once(0.0)
+                .chain((lo as i32..=hi as i32).map(|e| 10f64.powi(e)))
+                .collect()
+        } else {
+            (0..=4).map(|i| f64::from(i) * hi / 4.0).collect()
+        }
+    }
+
+    fn new(panel: &Panel, top: f64, height: f64) -> YScale {
+        let (lo, max) = YScale::range(panel);
+        YScale {
+            top,
+            height,
+            max,
+            log: panel.log,
+            lo,
+            ticks: YScale::ticks_of(panel),
         }
     }
 
     fn px(&self, v: f64) -> f64 {
-        let f = if self.log {
-            (v.max(1e-9).log10() - self.lo) / (self.max - self.lo)
+        let bottom = self.top + self.height;
+        if self.log {
+            if v <= 0.0 {
+                return bottom;
+            }
+            let span = self.height - ZERO_BAND;
+            let f = (v.log10() - self.lo) / (self.max - self.lo);
+            bottom - ZERO_BAND - span * f.clamp(0.0, 1.02)
         } else {
-            v / self.max
-        };
-        self.top + PANEL_HEIGHT * (1.0 - f.clamp(0.0, 1.02))
+            bottom - self.height * (v / self.max).clamp(0.0, 1.02)
+        }
     }
 }
 
@@ -701,14 +1151,125 @@ pub fn clock(seconds: f64) -> String {
 mod tests {
     use super::*;
 
+    fn line(label: &str, ys: &[f64]) -> Line {
+        Line {
+            label: label.into(),
+            key: "k",
+            color: "#000",
+            xs: (0..ys.len()).map(|i| i as f64).collect::<Vec<_>>().into(),
+            ys: ys.to_vec().into(),
+            baseline: false,
+            limit: false,
+        }
+    }
+
     #[test]
-    fn labels_that_would_overlap_take_other_rows() {
-        // Two labels 10 px apart overlap: the second goes down a row; one far right reuses
-        // the first row; an unplaced one stays at 0.
-        let rows = label_rows(&[(100.0, 10), (110.0, 10), (400.0, 5), (f64::NAN, 3)], 4);
-        assert_eq!(rows, [0, 1, 0, 0]);
-        // More overlapping labels than rows: the row that frees up first is reused.
-        assert_eq!(label_rows(&[(0.0, 10), (1.0, 10), (2.0, 10)], 2), [0, 1, 0]);
+    fn a_label_takes_the_first_free_spot_inside_the_plot_or_none() {
+        let mut p = Placer::new(Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 200.0,
+            y1: 100.0,
+        });
+        let spots = |x: f64| mark_spots(x, 20.0, ROW, 3).collect::<Vec<_>>();
+        assert_eq!(
+            p.place(spots(10.0), 50.0),
+            Some((13.0, 20.0, Anchor::Start))
+        );
+        // The same place is taken: the next row.
+        assert_eq!(
+            p.place(spots(12.0), 50.0),
+            Some((15.0, 34.0, Anchor::Start))
+        );
+        // Near the right edge: to the left of the mark.
+        assert_eq!(
+            p.place(spots(190.0), 50.0),
+            Some((187.0, 20.0, Anchor::End))
+        );
+        // Wider than the plot: nowhere.
+        assert_eq!(p.place(spots(100.0), 250.0), None);
+    }
+
+    #[test]
+    fn panels_legends_and_x_labels_never_share_a_band() {
+        let panel = |n: usize| Panel {
+            unit: "connections",
+            lines: (0..n)
+                .map(|i| line(&format!("hikaricp_connections_{i}"), &[1.0, 80.0]))
+                .collect(),
+            refs: vec![],
+            log: false,
+        };
+        let x = XAxis::Time {
+            max: 1800.0,
+            start: None,
+        };
+        for width in [1400.0, 800.0, 390.0, 100.0] {
+            let layout = Layout::new(&[panel(6), panel(2)], x, width, None);
+            assert!(layout.width >= MIN_WIDTH);
+            let (first, second) = (&layout.panels[0], &layout.panels[1]);
+            let first_bottom = first.top + layout.panel_height;
+            let x_labels_end = first_bottom + 16.0 + DESCENT;
+            let second_legend_top = second
+                .keys
+                .iter()
+                .map(|k| k.y - ASCENT)
+                .fold(f64::MAX, f64::min);
+            assert!(
+                x_labels_end <= second_legend_top,
+                "{width}: {x_labels_end} > {second_legend_top}"
+            );
+            let last_key = first.keys.iter().map(|k| k.y + DESCENT).fold(0.0, f64::max);
+            assert!(last_key <= first.top, "{width}: legend runs into the panel");
+            for k in &first.keys {
+                let w = 13.0 + text_px(&k.label);
+                assert!(
+                    k.x + w <= layout.width - RIGHT + 0.01,
+                    "{width}: {} runs off",
+                    k.label
+                );
+            }
+            let rows = first
+                .keys
+                .iter()
+                .map(|k| k.y.to_bits())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            assert!(
+                rows >= if width < 500.0 { 3 } else { 1 },
+                "{width}: {rows} rows"
+            );
+            // The x labels fit side by side.
+            for pair in layout.x_ticks.windows(2) {
+                let (a, b) = (
+                    layout.x.px(pair[0].0).unwrap(),
+                    layout.x.px(pair[1].0).unwrap(),
+                );
+                assert!(
+                    b - a >= (pair[0].2 + pair[1].2) / 2.0,
+                    "{width}: x labels touch"
+                );
+            }
+        }
+        // Filling a 400 px frame: the panels share what the bands leave.
+        let filled = Layout::new(&[panel(2), panel(2)], x, 600.0, Some(400.0));
+        assert!((filled.height - 400.0).abs() <= 12.0, "{}", filled.height);
+    }
+
+    #[test]
+    fn zero_on_a_log_axis_is_its_own_line_below_the_decades() {
+        let panel = Panel {
+            unit: "ms",
+            lines: vec![line("wait p99", &[0.0, 12.0, 30_000.0])],
+            refs: vec![],
+            log: true,
+        };
+        let y = YScale::new(&panel, 0.0, 170.0);
+        assert_eq!(y.ticks[0], 0.0);
+        assert_eq!(y.ticks[1], 10.0);
+        assert_eq!(y.px(0.0), 170.0);
+        assert!((y.px(10.0) - (170.0 - ZERO_BAND)).abs() < 1e-9);
+        assert!(y.px(30_000.0) < y.px(10.0));
     }
 
     #[test]
@@ -730,7 +1291,7 @@ mod tests {
             max: 600.0,
             start: None,
         })
-        .ticks();
+        .ticks(9);
         assert_eq!(ticks.first().unwrap().1, "0s");
         assert_eq!(ticks.last().unwrap().1, "10m");
         assert!(ticks.len() <= 9);
@@ -740,7 +1301,7 @@ mod tests {
             start: Some(1_691_243_570),
         });
         assert_eq!(replay.label(430.0), "14:00:00 UTC (+7m10s)");
-        assert_eq!(replay.ticks()[0].1, "13:52");
+        assert_eq!(replay.ticks(8)[0].1, "13:52");
     }
 
     #[test]
@@ -766,7 +1327,7 @@ mod tests {
                 max: 4.0,
                 start: None,
             }),
-            &YScale::new(&panel, 0.0),
+            &YScale::new(&panel, 0.0, 170.0),
         );
         assert_eq!(d.matches('M').count(), 2, "{d}");
         assert_eq!(d.matches('L').count(), 1, "{d}");

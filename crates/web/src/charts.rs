@@ -198,15 +198,24 @@ fn pool_lines(
             vec![
                 ("active", "active", BLUE, floats(&one.active)),
                 ("idle", "idle", GREEN, floats(&one.idle)),
-                ("pending", "pending", ORANGE, floats(&one.pending)),
             ]
         }
         _ => vec![
             ("active", "active", BLUE, floats(&s.pool_active.mean)),
             ("idle", "idle", GREEN, floats(&s.pool_idle.mean)),
-            ("pending", "pending", ORANGE, floats(&s.pool_pending.mean)),
         ],
     }
+}
+
+fn pending_lines(
+    s: &Series,
+    instance: Instance,
+) -> Vec<(&'static str, &'static str, &'static str, Rc<[f64]>)> {
+    let pending = match instance {
+        Instance::One(i) if i < s.instances.len() => floats(&s.instances[i].pending),
+        _ => floats(&s.pool_pending.mean),
+    };
+    vec![("pending", "pending for a connection", ORANGE, pending)]
 }
 
 fn db_connection_lines(
@@ -233,16 +242,20 @@ fn db_running_lines(
     s: &Series,
     _: Instance,
 ) -> Vec<(&'static str, &'static str, &'static str, Rc<[f64]>)> {
-    let cores_busy: Rc<[f64]> = s.db_cpu.iter().map(|&x| f64::from(x) * 100.0).collect();
-    vec![
-        (
-            "db_running",
-            "running queries",
-            PURPLE,
-            floats(&s.db_running.mean),
-        ),
-        ("db_cpu", "CPU %", TEAL, cores_busy),
-    ]
+    vec![(
+        "db_running",
+        "running queries",
+        PURPLE,
+        floats(&s.db_running.mean),
+    )]
+}
+
+fn db_cpu_lines(
+    s: &Series,
+    _: Instance,
+) -> Vec<(&'static str, &'static str, &'static str, Rc<[f64]>)> {
+    let busy: Rc<[f64]> = s.db_cpu.iter().map(|&x| f64::from(x) * 100.0).collect();
+    vec![("db_cpu", "CPU busy %", TEAL, busy)]
 }
 
 fn throughput_lines(
@@ -338,14 +351,23 @@ pub fn panels(
                 }
                 _ => limit_line(run, "pool_max", "max_size total", &s.pool_max.max),
             };
-            let mut lines = lines(run, baseline, instance, pool_lines);
-            lines.push(cap);
-            vec![Panel {
-                unit: "connections",
-                lines,
-                refs: vec![],
-                log: false,
-            }]
+            let mut connections = lines(run, baseline, instance, pool_lines);
+            connections.push(cap);
+            // Pending has its own panel: 8,000 requests waiting would flatten a pool of 80.
+            vec![
+                Panel {
+                    unit: "connections",
+                    lines: connections,
+                    refs: vec![],
+                    log: false,
+                },
+                Panel {
+                    unit: "requests waiting",
+                    lines: lines(run, baseline, instance, pending_lines),
+                    refs: vec![],
+                    log: false,
+                },
+            ]
         }
         ChartId::Db => vec![
             Panel {
@@ -363,13 +385,20 @@ pub fn panels(
                 refs: vec![],
                 log: false,
             },
+            // One unit per axis: queries against the cores, and CPU in percent.
             Panel {
-                unit: "queries, %",
+                unit: "running queries",
                 lines: lines(run, baseline, instance, db_running_lines),
                 refs: vec![RefLine {
                     label: format!("{} cores", limits.cores),
                     y: f64::from(limits.cores),
                 }],
+                log: false,
+            },
+            Panel {
+                unit: "CPU %",
+                lines: lines(run, baseline, instance, db_cpu_lines),
+                refs: vec![],
                 log: false,
             },
         ],
