@@ -317,6 +317,16 @@ fn the_outage_replay_reproduces_its_story() {
     let cleared = alert.cleared_at_s.expect("and clears after the fix");
     let detection = moment_s(&c.scenario, MomentKind::Detection);
     assert!((detection - fired).abs() < 1.0, "alert fired at {fired}s");
+    // The rules are the ones the team had before the incident: none pages before the
+    // narrated detection (alerts on pool exhaustion were the follow-up).
+    for a in &s.alerts {
+        assert!(
+            a.fired_at_s.is_none_or(|t| t >= detection - 1.0),
+            "{} fired at {:?}, before the detection at {detection}",
+            a.name,
+            a.fired_at_s
+        );
+    }
     let (fix, resolution) = (
         moment_s(&c.scenario, MomentKind::Fix),
         moment_s(&c.scenario, MomentKind::Resolution),

@@ -199,15 +199,30 @@ pub fn App() -> Html {
 
     let view = use_state(|| View::Simulate);
     let playhead = use_state(|| None::<f64>);
-    // A new run (an edit, a preset, an exercise) is shown whole, not cut at an old playhead.
+    // The trainer has revealed the answers of the replay being played.
+    let revealed = use_state(|| false);
+    // A new run (an edit, a preset, an exercise) is shown whole, not cut at an old playhead,
+    // and its answers are hidden again when it is played.
     {
         let playhead = playhead.clone();
+        let revealed = revealed.clone();
         use_effect_with(page.running.as_ref().map(|r| r.id), move |id| {
             if id.is_some() {
                 playhead.set(None);
+                revealed.set(false);
             }
         });
     }
+    // Trainee view: while a replay plays, what gives the answer away (the verdict, the story,
+    // the captions, what comes next) stays hidden until the trainer reveals it.
+    let trainee = (*playhead).filter(|_| !*revealed).filter(|_| {
+        page.shown_run()
+            .is_some_and(|(_, c)| !c.scenario.timeline.moments.is_empty())
+    });
+    let on_reveal = {
+        let revealed = revealed.clone();
+        Callback::from(move |show: bool| revealed.set(show))
+    };
     // An exercise shown on the charts: the record pinned, the exercise as the scenario.
     let open_exercise = {
         let dispatcher = page.dispatcher();
@@ -244,31 +259,48 @@ pub fn App() -> Html {
             { problems(&page) }
             <div class="layout">
                 <aside class="side" aria-label="Scenario">
-                    { description(&page.scenario) }
+                    if trainee.is_some() {
+                        <section class="about" data-testid="story-hidden">
+                            <h2>{"Training replay"}</h2>
+                            <p>{"The scenario's name and story are hidden while it plays."}</p>
+                        </section>
+                    } else {
+                        { description(&page.scenario) }
+                    }
                     <Controls scenario={page.scenario.clone()} errors={page.errors.clone()} {on_edit} />
                 </aside>
                 <div class="results">
                     <Tabs view={view.clone()} />
                     if *view == View::Simulate {
                         { progress(&page, &on_stop) }
-                        if let Some(f) = &page.finished {
+                        if trainee.is_some() {
+                            <section class="trainee" data-testid="trainee" aria-label="Trainee view">
+                                <p><strong>{"Trainee view. "}</strong>
+                                   {"The verdict, the story, the captions and what comes next are hidden while the replay plays: read the signals as the responders did."}</p>
+                                <button type="button" data-action="reveal-answers"
+                                        onclick={on_reveal.reform(|_: MouseEvent| true)}>{"Reveal the answers"}</button>
+                            </section>
+                        } else if let Some(f) = &page.finished {
                             <SummaryPanel report={f.report.clone()} config={f.config.clone()} updating={page.running.is_some()} />
                         }
-                        { page.shown_run().map(|(_, config)| timeline(&config.scenario)).unwrap_or_default() }
-                        if let Some(f) = page.finished.as_ref().filter(|_| page.running.is_none()) {
+                        { page.shown_run().map(|(_, config)| timeline(&config.scenario, trainee)).unwrap_or_default() }
+                        if let Some(f) = page.finished.as_ref().filter(|_| page.running.is_none() && trainee.is_none()) {
                             <AfterActionReport config={f.config.clone()} report={f.report.clone()}>
                                 { for [ChartId::Throughput, ChartId::Pool, ChartId::Db].into_iter().map(|id| figure(&page, id, None, false)) }
                             </AfterActionReport>
                         }
                         if let Some((run, config)) = page.shown_run().filter(|_| page.running.is_none()) {
                             <Playback duration_s={run.duration_s} bucket_s={run.series.bucket_s}
-                                      config={config.clone()} playhead={playhead.clone()} />
+                                      config={config.clone()} playhead={playhead.clone()}
+                                      trainee={trainee.is_some()}
+                                      revealed={*revealed && playhead.is_some()} on_reveal={on_reveal.clone()} />
                             if let (Some(at), Some(f)) = (*playhead, page.finished.as_ref()) {
                                 <Responders report={f.report.clone()} config={f.config.clone()} {at} />
                             }
                             <AlertTuning config={config.clone()} />
                             // Exercises need an incident: a replay's timeline, or faults.
-                            if let Some(f) = page.finished.as_ref().filter(|_| !config.scenario.timeline.moments.is_empty() || !config.scenario.faults.is_empty()) {
+                            // Not in the trainee view: it names the recorded fix.
+                            if let Some(f) = page.finished.as_ref().filter(|_| trainee.is_none() && (!config.scenario.timeline.moments.is_empty() || !config.scenario.faults.is_empty())) {
                                 // Keyed by the record's run: another scenario starts a fresh exercise.
                                 <ExercisePanel key={f.report.summary.digest.clone()} record={f.clone()} playhead={*playhead} on_open={open_exercise.clone()} />
                             }
@@ -333,9 +365,16 @@ fn current_config(page: &Page) -> Option<Rc<poolsim_scenario::Config>> {
 }
 
 /// A replay's timeline as captions: when (wall clock and offset), what, and why it matters.
-fn timeline(scenario: &Scenario) -> Html {
-    let moments = &scenario.timeline.moments;
-    if moments.is_empty() {
+/// The replay's moments with their captions; in the trainee view (`upto`: the playhead) only
+/// the moments already reached, without captions.
+fn timeline(scenario: &Scenario, upto: Option<f64>) -> Html {
+    let moments: Vec<_> = scenario
+        .timeline
+        .moments
+        .iter()
+        .filter(|m| upto.is_none_or(|t| m.at.as_secs_f64() <= t))
+        .collect();
+    if scenario.timeline.moments.is_empty() {
         return Html::default();
     }
     let start = charts::clock_start(scenario);
@@ -350,7 +389,7 @@ fn timeline(scenario: &Scenario) -> Html {
                             <span class="when">{crate::chart::when(start, m.at.as_secs_f64(), false)}</span>
                             <span class={classes!("kind", kind)}>{kind}</span>
                             <strong>{m.label.clone()}</strong>
-                            if !m.detail.is_empty() { <p>{m.detail.clone()}</p> }
+                            if !m.detail.is_empty() && upto.is_none() { <p>{m.detail.clone()}</p> }
                         </li>
                     }
                 }) }

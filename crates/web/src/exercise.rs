@@ -117,12 +117,32 @@ fn read(choice: &Choice, record: &Scenario) -> Result<Exercise, String> {
         },
         _ => Change::RollingRestart,
     };
-    Ok(Exercise {
+    let ex = Exercise {
         at,
         change,
         roll_out: choice.roll_out,
         restart: exercise::recorded_restart(record),
-    })
+    };
+    // What reads must also run: the change is checked as validation checks the scenario (a
+    // timeout of 17000m is a duration, and past validation's bound).
+    match ex.apply(record).validate() {
+        Ok(_) => Ok(ex),
+        Err(errors) => {
+            let label = CHANGES
+                .iter()
+                .find(|(k, _)| *k == choice.kind)
+                .map_or("change", |(_, label)| *label);
+            let mut chars = label.chars();
+            let label: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            let why = errors
+                .first()
+                .map_or_else(String::new, |e| e.message.clone());
+            Err(format!("{label}: {why}"))
+        }
+    }
 }
 
 #[component]
@@ -539,6 +559,9 @@ mod tests {
             Change::PoolSize { max_size: 20 }
         );
         choice.kind = "connection_timeout";
+        choice.value = "17000m".into();
+        let past = read(&choice, &record).unwrap_err();
+        assert!(past.starts_with("Connection timeout: "), "{past}");
         choice.value = "fast".into();
         assert!(
             read(&choice, &record)

@@ -28,6 +28,14 @@ pub struct PlaybackProps {
     pub config: Rc<Config>,
     /// `None`: the whole run is shown.
     pub playhead: UseStateHandle<Option<f64>>,
+    /// The trainee view is on: moments ahead of the playhead are not named.
+    #[prop_or_default]
+    pub trainee: bool,
+    /// The trainer revealed the answers while playing (offer to hide them again).
+    #[prop_or_default]
+    pub revealed: bool,
+    #[prop_or_default]
+    pub on_reveal: Callback<bool>,
 }
 
 #[component]
@@ -153,10 +161,17 @@ pub fn Playback(props: &PlaybackProps) -> Html {
         let t = m.at.as_secs_f64();
         let go = set(Some(t));
         let playing = playing.clone();
+        // In the trainee view a moment ahead is only a time: its label would tell the story.
+        let ahead = props.trainee && at.is_some_and(|now| t > now);
+        let text = if ahead {
+            format!("{} …", clock(t))
+        } else {
+            format!("{} {}", clock(t), m.label)
+        };
         html! {
             <button type="button" data-action="goto-moment" data-at={format!("{t}")}
                     onclick={Callback::from(move |_: MouseEvent| { playing.set(false); go(); })}>
-                {format!("{} {}", clock(t), m.label)}
+                {text}
             </button>
         }
     });
@@ -180,6 +195,10 @@ pub fn Playback(props: &PlaybackProps) -> Html {
                 </select>
             </label>
             if at.is_some() { <button type="button" data-action="playback-off" onclick={whole}>{"Show the whole run"}</button> }
+            if props.revealed {
+                <button type="button" data-action="hide-answers" onclick={props.on_reveal.reform(|_: MouseEvent| false)}>
+                    {"Hide the answers (trainee view)"}</button>
+            }
             if !props.config.scenario.timeline.moments.is_empty() {
                 <label><input type="checkbox" name="stop-at-moments" checked={*stop_at_moments} onchange={on_stops} />
                     {" stop at moments"}</label>

@@ -10,7 +10,8 @@ use poolsim_engine::Report;
 use poolsim_scenario::Config;
 use yew::prelude::*;
 
-use crate::chart::clock;
+use crate::chart::{clock, when};
+use crate::charts::clock_start;
 use crate::client::Client;
 use crate::protocol::{FromWorker, ToWorker};
 
@@ -110,11 +111,13 @@ pub fn AlertTuning(props: &TuningProps) -> Html {
                 0.0,
             )
             .onset_s;
+            // On a replay's clock where it has one (the healthy day has none).
+            let start = clock_start(&props.config.scenario);
             let rows = incident.summary.alerts.iter().map(|a| {
                 let on_baseline = baseline.summary.alerts.iter().find(|b| b.name == a.name).and_then(|b| b.fired_at_s);
                 let detect = match (a.fired_at_s, trouble) {
-                    (Some(f), Some(t)) if f >= t => format!("fired at {} ({} after failures began)", clock(f), clock(f - t)),
-                    (Some(f), _) => format!("fired at {}", clock(f)),
+                    (Some(f), Some(t)) if f >= t => format!("fired at {} ({} after failures began)", when(start, f, true), clock(f - t)),
+                    (Some(f), _) => format!("fired at {}", when(start, f, true)),
                     (None, _) => "did not fire".to_owned(),
                 };
                 let healthy = on_baseline.map_or("quiet".to_owned(), |f| format!("FALSE ALARM at {}", clock(f)));
