@@ -751,6 +751,20 @@ test('on a phone: one column, nothing wider than the screen, charts drawn', TEST
   await assertCharts(p.page, 'on a phone');
   const width = await p.page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `the page is ${width}px wide on a 390px screen (horizontal scrolling)`);
+  // The results come before the controls, and every control a finger taps is 44 px tall.
+  const order = await p.page.evaluate(() => ({
+    verdict: document.querySelector('[data-testid="verdict"]').getBoundingClientRect().top + scrollY,
+    controls: document.querySelector('form.controls').getBoundingClientRect().top + scrollY,
+  }));
+  assert.ok(order.verdict < 900, `on a phone the verdict starts ${order.verdict} px down`);
+  assert.ok(order.verdict < order.controls, `the verdict (${order.verdict} px) should come before the controls (${order.controls} px)`);
+  const small = await p.page.$$eval('button, select, input:not([type=hidden]), summary', (els) =>
+    els
+      .filter((e) => e.checkVisibility() && !e.closest('.visually-hidden'))
+      .map((e) => ({ what: `${e.tagName.toLowerCase()}[${e.getAttribute('name') ?? e.getAttribute('data-action') ?? e.textContent.trim().slice(0, 20)}]`, h: e.getBoundingClientRect().height, type: e.type }))
+      .filter((e) => (e.type === 'checkbox' ? e.h < 24 : e.h < 44)),
+  );
+  assert.deepEqual(small, [], `tap targets under 44 px on a phone: ${JSON.stringify(small.slice(0, 10))}`);
   await p.page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: false });
   // A replay with its training panels and the after-action report open fits too.
   await p.page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
