@@ -28,8 +28,8 @@ pub use duration::{Duration, DurationError};
 pub use read::MAX_SCENARIO_BYTES;
 pub use scenario::*;
 pub use validate::{
-    AUTO_BUCKETS, MAX_BUCKETS, MAX_INSTANCES, MAX_MOMENTS, MAX_POOL_SIZE, MAX_QUERIES,
-    auto_bucket_us, parse_utc,
+    AUTO_BUCKETS, MAX_BUCKETS, MAX_CORES, MAX_DB_CONNECTIONS, MAX_INSTANCES, MAX_MOMENTS,
+    MAX_POOL_SIZE, MAX_QUERIES, MAX_RATE_PER_S, auto_bucket_us, parse_utc,
 };
 pub use words::{int, is_type_error};
 

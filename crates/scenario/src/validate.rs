@@ -507,8 +507,9 @@ impl Scenario {
                 Fault::SlowQueries {
                     duration, factor, ..
                 } => {
-                    if !(factor.is_finite() && *factor > 0.0 && *factor <= 1000.0) {
-                        c.fail(format!("{path}.factor"), "must be above 0 and at most 1000");
+                    // The page's control offers exactly this range.
+                    if !(factor.is_finite() && (0.01..=1000.0).contains(factor)) {
+                        c.fail(format!("{path}.factor"), "must be from 0.01 to 1000");
                     }
                     faults.push(FaultConfig::SlowQueries {
                         at_us,

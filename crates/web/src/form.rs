@@ -3,7 +3,10 @@
 //! was typed at its path), and validation's errors, which carry the same paths, come back to
 //! the controls. Nothing here touches the DOM, so it is tested natively.
 
-use poolsim_scenario::Metric;
+use poolsim_scenario::{
+    MAX_CORES, MAX_DB_CONNECTIONS, MAX_INSTANCES, MAX_POOL_SIZE, MAX_QUERIES, MAX_RATE_PER_S,
+    Metric,
+};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -104,7 +107,10 @@ pub const GROUPS: &[Group] = &[
             field(
                 "workload.transaction.queries",
                 "Queries per request",
-                Kind::Int { min: 1, max: 1000 },
+                Kind::Int {
+                    min: 1,
+                    max: MAX_QUERIES as u64,
+                },
                 "Queries run while the request holds its connection.",
             ),
             field(
@@ -128,7 +134,10 @@ pub const GROUPS: &[Group] = &[
             field(
                 "app.instances",
                 "Instances",
-                Kind::Int { min: 1, max: 1000 },
+                Kind::Int {
+                    min: 1,
+                    max: MAX_INSTANCES as u64,
+                },
                 "App instances behind the load balancer, each with its own pool.",
             ),
             field(
@@ -142,7 +151,7 @@ pub const GROUPS: &[Group] = &[
                 "Pool size",
                 Kind::Int {
                     min: 1,
-                    max: 10_000,
+                    max: MAX_POOL_SIZE as u64,
                 },
                 "maximumPoolSize: connections per instance, idle plus in use plus opening.",
             ),
@@ -151,7 +160,7 @@ pub const GROUPS: &[Group] = &[
                 "Minimum idle",
                 Kind::OptInt {
                     min: 0,
-                    max: 10_000,
+                    max: MAX_POOL_SIZE as u64,
                 },
                 "minimumIdle: idle connections kept open; empty = pool size (a fixed pool).",
             ),
@@ -196,7 +205,7 @@ pub const GROUPS: &[Group] = &[
                 "max_connections",
                 Kind::Int {
                     min: 1,
-                    max: 1_000_000,
+                    max: MAX_DB_CONNECTIONS as u64,
                 },
                 "Server connection slots; openings beyond them get 'too many clients'.",
             ),
@@ -205,14 +214,17 @@ pub const GROUPS: &[Group] = &[
                 "Reserved",
                 Kind::Int {
                     min: 0,
-                    max: 1_000_000,
+                    max: MAX_DB_CONNECTIONS as u64 - 1,
                 },
                 "superuser_reserved_connections: slots apps cannot use.",
             ),
             field(
                 "database.cores",
                 "Cores",
-                Kind::Int { min: 1, max: 4096 },
+                Kind::Int {
+                    min: 1,
+                    max: MAX_CORES as u64,
+                },
                 "Running queries share these (processor sharing).",
             ),
             field(
@@ -366,7 +378,7 @@ pub fn arrival_fields(kind: &str) -> &'static [Field] {
         "Rate",
         Kind::Float {
             min: 0.0,
-            max: 1e7,
+            max: MAX_RATE_PER_S,
             step: 1.0,
         },
         "Requests per second over the whole fleet.",
@@ -380,7 +392,7 @@ pub fn arrival_fields(kind: &str) -> &'static [Field] {
                         "Base rate",
                         Kind::Float {
                             min: 0.0,
-                            max: 1e7,
+                            max: MAX_RATE_PER_S,
                             step: 1.0,
                         },
                         "Requests per second between bursts.",
@@ -390,7 +402,7 @@ pub fn arrival_fields(kind: &str) -> &'static [Field] {
                         "Burst rate",
                         Kind::Float {
                             min: 0.0,
-                            max: 1e7,
+                            max: MAX_RATE_PER_S,
                             step: 1.0,
                         },
                         "Requests per second during a burst.",
@@ -494,7 +506,7 @@ pub fn fault_fields(kind: &str) -> &'static [Field] {
                         "New rate",
                         Kind::Float {
                             min: 0.0,
-                            max: 1e7,
+                            max: MAX_RATE_PER_S,
                             step: 1.0,
                         },
                         "Requests per second from then on.",
@@ -567,7 +579,7 @@ pub const STEP_FIELDS: &[Field] = &[
         "Rate /s",
         Kind::Float {
             min: 0.0,
-            max: 1e7,
+            max: MAX_RATE_PER_S,
             step: 1.0,
         },
         "",
@@ -581,7 +593,7 @@ pub const PATCH_FIELDS: &[Field] = &[
         "Pool size",
         Kind::OptInt {
             min: 1,
-            max: 10_000,
+            max: MAX_POOL_SIZE as u64,
         },
         "maximumPoolSize",
     ),
@@ -590,7 +602,7 @@ pub const PATCH_FIELDS: &[Field] = &[
         "Minimum idle",
         Kind::OptInt {
             min: 0,
-            max: 10_000,
+            max: MAX_POOL_SIZE as u64,
         },
         "minimumIdle",
     ),
@@ -797,6 +809,87 @@ pub fn plain_paths() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
     use crate::path;
+
+    /// The errors validation gives at `field` when the scenario holds `value` there.
+    fn errors_at(base: &Value, field: &str, value: Value) -> Vec<String> {
+        let mut s = base.clone();
+        assert!(path::set(&mut s, field, Some(value.clone())), "{field}");
+        match crate::state::check(&s) {
+            Ok(_) => vec![],
+            Err(problems) => problems
+                .into_iter()
+                .filter(|p| p.path == field)
+                .map(|p| p.message)
+                .collect(),
+        }
+    }
+
+    /// A control's range is exactly what validation accepts at its field: both ends are
+    /// accepted, one step past either end is refused there. (The cores control used to stop
+    /// at 4,096 while validation allows 10,000.) The base is small and roomy, so that no
+    /// other rule (the work budget, the database's limit) speaks at these fields.
+    #[test]
+    fn every_numeric_controls_range_is_validations_range() {
+        let base = json!({
+            "duration": "1s", "warmup": "0s",
+            "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 1}},
+            "app": {"instances": 1, "pool": {"max_size": 10000}},
+            "database": {"max_connections": 1000000, "reserved_connections": 0}
+        });
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        // The main groups' fields, then each fault kind's, at `faults[0]` of its own kind.
+        let mut controls: Vec<(Value, String, Field)> = GROUPS
+            .iter()
+            .flat_map(|g| g.fields.iter())
+            .map(|f| (base.clone(), f.path.to_owned(), *f))
+            .collect();
+        for (kind, _) in FAULT_KINDS {
+            let mut with = base.clone();
+            with["faults"] = json!([new_fault(kind, "0s")]);
+            controls.extend(
+                fault_fields(kind)
+                    .iter()
+                    .map(|f| (with.clone(), format!("faults[0].{}", f.path), *f)),
+            );
+        }
+        for (base, path, f) in &controls {
+            let (lo, hi, below, above): (Value, Value, Option<Value>, Value) = match f.kind {
+                Kind::Int { min, max } | Kind::OptInt { min, max } => (
+                    json!(min),
+                    json!(max),
+                    min.checked_sub(1).map(Value::from),
+                    json!(max.saturating_add(1)),
+                ),
+                Kind::Float { min, max, .. } => (
+                    json!(min),
+                    json!(max),
+                    Some(json!(min - min.abs().max(1.0) * 1e-3)),
+                    json!(max + max.abs().max(1.0) * 1e-3),
+                ),
+                _ => continue,
+            };
+            // A seed or a budget is any u64 in range; its top is the type's own.
+            let unbounded_top = matches!(f.kind, Kind::Int { max: u64::MAX, .. });
+            for (value, ok) in [(lo, true), (hi, true)]
+                .into_iter()
+                .chain(below.map(|b| (b, false)))
+                .chain((!unbounded_top).then_some((above, false)))
+            {
+                let errors = errors_at(base, path, value.clone());
+                if errors.is_empty() != ok {
+                    wrong.push(format!("{path} = {value}: {errors:?}"));
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked >= 18, "{checked} numeric controls");
+        assert!(
+            wrong.is_empty(),
+            "form and validation disagree:\n{}",
+            wrong.join("\n")
+        );
+    }
 
     /// The messages issue 11 found: "-3", "2.5", "1e12" said "must be a number" and
     /// 4294967296 showed serde's "expected u32".
