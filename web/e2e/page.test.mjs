@@ -295,6 +295,24 @@ test('a bad value shows an error at the field and keeps the last good run', TEST
     assert.equal(await digest(page), d0, `${POOL}=${typed} keeps the last good run`);
   }
 
+  // A second bad field gets its own message while the first is still bad, and a rule
+  // between two fields is told at both.
+  const instances = await page.locator('input[name="app.instances"]').inputValue();
+  const maxConnections = await page.locator('input[name="database.max_connections"]').inputValue();
+  await setControl(page, 'app.instances', 0, { wait: false });
+  await setControl(page, 'database.max_connections', 3, { wait: false });
+  const shownErrors = async () =>
+    page.$$eval('[data-error-for]:not([hidden])', (es) => Object.fromEntries(es.map((e) => [e.dataset.errorFor, e.textContent])));
+  await page.waitForFunction(() => document.querySelectorAll('[data-error-for]:not([hidden])').length >= 4, null, { timeout: 10_000 })
+    .catch(async () => { throw new Error(`errors shown: ${JSON.stringify(await shownErrors())}`); });
+  const shownNow = await shownErrors();
+  assert.match(shownNow[POOL], /must be a whole number from 1 to/);
+  assert.match(shownNow['app.instances'], /at least 1/);
+  assert.match(shownNow['database.max_connections'], /must be above reserved_connections \(3\)/);
+  assert.match(shownNow['database.reserved_connections'], /must be below max_connections \(3\)/);
+  await setControl(page, 'app.instances', instances, { wait: false });
+  await setControl(page, 'database.max_connections', maxConnections, { wait: false });
+
   // Fix it again: the error goes away.
   await setControl(page, POOL, original, { wait: false });
   await err.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {
@@ -436,6 +454,38 @@ test('a bad scenario in the URL hash shows a message, never a blank page', TEST_
     assert.equal(p.log.pageErrors.length, 0, `page errors with ${c.label}:\n  ${p.log.pageErrors.join('\n  ')}`);
     assert.equal(p.log.blocked.length, 0, `off-host requests:\n  ${p.log.blocked.join('\n  ')}`);
     await p.close();
+  }
+});
+
+test('a link that is JSON but not a scenario gets a banner and the default scenario, without a long task', TEST_TIMEOUT, async () => {
+  const many = await scenario('default');
+  many.timeline = { moments: Array.from({ length: 5000 }, (_, i) => ({ at: `${i}s`, kind: 'note', label: 'x' })) };
+  const cases = [
+    { label: 'null', json: 'null', expect: /is null, not a scenario/ },
+    { label: '[1,2,3]', json: '[1,2,3]', expect: /is a list \[\.\.\.\], not a scenario/ },
+    { label: 'an unknown field', json: '{"bogus":1}', expect: /does not know: bogus: unknown field "bogus"/ },
+    { label: '5,000 moments', json: JSON.stringify(many), expect: /lists 5,000 items in timeline\.moments; a scenario may have at most 100/ },
+  ];
+  const defaultDigest = (await cliSummary('default')).digest;
+  for (const c of cases) {
+    const p = await fresh({
+      initScript: () => {
+        window.__longTasks = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+        }).observe({ type: 'longtask', buffered: true });
+      },
+    });
+    await p.page.goto(`${server.url}#s=${encodeURIComponent(c.json)}`);
+    const got = await waitDone(p.page, { timeout: RUN_TIMEOUT, what: `the default scenario after ${c.label}` });
+    assert.equal(got, defaultDigest, `after ${c.label} the page runs the default scenario`);
+    const banner = await p.page.textContent('[data-testid="problems"]');
+    assert.match(banner, /^This link could not be read: the link's scenario /, banner);
+    assert.match(banner, c.expect, banner);
+    assert.match(banner, /Showing the default scenario\.$/, banner);
+    const long = await p.page.evaluate(() => window.__longTasks.filter((d) => d > 100));
+    assert.deepEqual(long, [], `${c.label}: main-thread tasks over 100 ms`);
+    await closeClean(p);
   }
 });
 

@@ -28,8 +28,9 @@ pub use duration::{Duration, DurationError};
 pub use read::MAX_SCENARIO_BYTES;
 pub use scenario::*;
 pub use validate::{
-    AUTO_BUCKETS, MAX_BUCKETS, MAX_CORES, MAX_DB_CONNECTIONS, MAX_INSTANCES, MAX_MOMENTS,
-    MAX_POOL_SIZE, MAX_QUERIES, MAX_RATE_PER_S, auto_bucket_us, parse_utc,
+    AUTO_BUCKETS, MAX_ALERTS, MAX_BUCKETS, MAX_CORES, MAX_DB_CONNECTIONS, MAX_FAULTS,
+    MAX_INSTANCES, MAX_MOMENTS, MAX_POOL_SIZE, MAX_QUERIES, MAX_RATE_PER_S, MAX_RATE_STEPS,
+    auto_bucket_us, parse_utc,
 };
 pub use words::{int, is_type_error};
 
@@ -196,18 +197,17 @@ mod tests {
         );
         assert!(err(r#"{"duration": "10 minutes"}"#).starts_with("duration: unknown unit"));
         assert!(err(r#"{"duration": 30}"#).starts_with("duration: 30 has no unit"));
-        assert!(
-            err(r#"{"app": {"pool": {"max_size": 5, "min_idle": 6}}}"#)
-                .contains("app.pool.min_idle: must be at most max_size (5)")
-        );
+        // A rule between two fields is told at both.
+        let both = err(r#"{"app": {"pool": {"max_size": 5, "min_idle": 6}}}"#);
+        assert!(both.contains("app.pool.min_idle: must be at most max_size (5)"));
+        assert!(both.contains("app.pool.max_size: must be at least min_idle (6)"));
         assert!(
             err(r#"{"faults": [{"kind": "db_outage", "at": "20m", "duration": "1s"}]}"#)
                 .contains("faults[0].at: 20m is after the end of the run (duration 10m)")
         );
-        assert!(
-            err(r#"{"database": {"max_connections": 10, "reserved_connections": 10}}"#)
-                .contains("database.reserved_connections: must be below max_connections (10)")
-        );
+        let both = err(r#"{"database": {"max_connections": 3, "reserved_connections": 3}}"#);
+        assert!(both.contains("database.reserved_connections: must be below max_connections (3)"));
+        assert!(both.contains("database.max_connections: must be above reserved_connections (3)"));
         assert!(err("{").contains("line 1"));
         assert!(err(" []").contains("not an array (line 1, column 3)"));
         assert_eq!(

@@ -209,6 +209,12 @@ impl Checker {
         let max_size = self.count(&format!("{path}.max_size"), pool.max_size, 1, MAX_POOL_SIZE);
         let min_idle = match pool.min_idle {
             Some(m) if m > max_size => {
+                if pool.max_size == max_size {
+                    self.fail(
+                        format!("{path}.max_size"),
+                        format!("must be at least min_idle ({m})"),
+                    );
+                }
                 self.fail(
                     format!("{path}.min_idle"),
                     format!("must be at most max_size ({max_size})"),
@@ -437,11 +443,21 @@ impl Scenario {
             1,
             MAX_DB_CONNECTIONS,
         );
+        // A rule between two fields is told at both: either may be the one to change.
         if db_in.reserved_connections >= max_connections {
             c.fail(
                 "database.reserved_connections",
                 format!("must be below max_connections ({max_connections})"),
             );
+            if db_in.max_connections == max_connections {
+                c.fail(
+                    "database.max_connections",
+                    format!(
+                        "must be above reserved_connections ({})",
+                        db_in.reserved_connections
+                    ),
+                );
+            }
         }
         for (name, v) in [
             ("sigma", db_in.contention.sigma),

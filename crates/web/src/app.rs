@@ -701,10 +701,24 @@ fn Toolbar(props: &ToolbarProps) -> Html {
             let name = file.name();
             let dispatcher = dispatcher.clone();
             input.set_value("");
+            // Sized from the file's metadata before a byte of it is read.
+            let max = poolsim_scenario::MAX_SCENARIO_BYTES;
+            if file.size() > max as f64 {
+                status(
+                    dispatcher,
+                    format!(
+                        "{name} could not be read: it is {} bytes; a scenario is at most {} ({} MiB)",
+                        poolsim_scenario::int(file.size() as u64),
+                        poolsim_scenario::int(max as u64),
+                        max >> 20
+                    ),
+                );
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
                 let text = text.ok().and_then(|t| t.as_string()).unwrap_or_default();
-                match serde_json::from_str::<Value>(&text) {
+                match url::untrusted(&text) {
                     Ok(scenario) => {
                         dispatcher.dispatch(Action::Replace {
                             scenario,
@@ -712,7 +726,7 @@ fn Toolbar(props: &ToolbarProps) -> Html {
                         });
                         status(dispatcher, format!("Imported {name}"));
                     }
-                    Err(e) => status(dispatcher, format!("{name} is not JSON: {e}")),
+                    Err(e) => status(dispatcher, format!("{name} could not be read: it {e}")),
                 }
             });
         })

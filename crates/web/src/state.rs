@@ -236,17 +236,55 @@ impl Page {
     }
 }
 
-/// Validates a scenario's JSON: the config to run, or every problem by path.
+/// How many fields of the wrong type are set aside, one reading after another, to find the
+/// problems of the rest.
+const MAX_TYPE_ERRORS: usize = 20;
+
+/// Validates a scenario's JSON: the config to run, or every problem by path. A value of the
+/// wrong type stops the reading of a scenario, so each one is reported and set aside and the
+/// rest read again: two bad fields both get their message, not only the first.
 pub fn check(scenario: &Value) -> Result<Config, Vec<Problem>> {
-    let parsed = poolsim_scenario::from_value(scenario.clone()).map_err(|e| {
-        e.fields()
-            .into_iter()
-            .map(Problem::from)
-            .collect::<Vec<_>>()
-    })?;
-    parsed
-        .validate()
-        .map_err(|errors| errors.into_iter().map(Problem::from).collect())
+    let mut value = scenario.clone();
+    let mut problems: Vec<Problem> = Vec::new();
+    let add = |problems: &mut Vec<Problem>, found: Vec<Problem>| {
+        for p in found {
+            if !problems.iter().any(|q| q.path == p.path) {
+                problems.push(p);
+            }
+        }
+    };
+    for _ in 0..MAX_TYPE_ERRORS {
+        match poolsim_scenario::from_value(value.clone()) {
+            Ok(parsed) => {
+                return match parsed.validate() {
+                    Ok(config) if problems.is_empty() => Ok(config),
+                    Ok(_) => Err(problems),
+                    Err(errors) => {
+                        add(
+                            &mut problems,
+                            errors.into_iter().map(Problem::from).collect(),
+                        );
+                        Err(problems)
+                    }
+                };
+            }
+            Err(e) => {
+                let found: Vec<Problem> = e.fields().into_iter().map(Problem::from).collect();
+                let mut set_aside = false;
+                for p in found
+                    .iter()
+                    .filter(|p| !problems.iter().any(|q| q.path == p.path))
+                {
+                    set_aside |= path::set(&mut value, &p.path, None);
+                }
+                add(&mut problems, found);
+                if !set_aside {
+                    break;
+                }
+            }
+        }
+    }
+    Err(problems)
 }
 
 impl Reducible for Page {
@@ -297,6 +335,40 @@ mod tests {
 
     fn page() -> Page {
         Page::new(crate::presets::default_scenario(), Origin::Load)
+    }
+
+    #[test]
+    fn every_bad_field_gets_its_message_at_once() {
+        let mut s = crate::presets::default_scenario();
+        path::set(&mut s, "app.pool.max_size", Some(json!(-3)));
+        path::set(&mut s, "app.instances", Some(json!(0)));
+        path::set(&mut s, "workload.transaction.queries", Some(json!("x")));
+        path::set(&mut s, "database.max_connections", Some(json!(3)));
+        let problems = check(&s).expect_err("four bad fields");
+        let at: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.path.as_str(), p.message.as_str()))
+            .collect();
+        for path in [
+            "app.pool.max_size",
+            "workload.transaction.queries",
+            "app.instances",
+            "database.max_connections",
+            "database.reserved_connections",
+        ] {
+            assert!(
+                at.iter().any(|(p, _)| *p == path),
+                "{path} missing from {at:?}"
+            );
+        }
+        assert_eq!(
+            problems
+                .iter()
+                .filter(|p| p.path == "app.pool.max_size")
+                .count(),
+            1,
+            "one message a field"
+        );
     }
 
     #[test]

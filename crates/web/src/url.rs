@@ -48,17 +48,78 @@ pub fn parse(search: &str, hash: &str) -> Address {
         .map(|encoded| {
             let json = decode(encoded)
                 .ok_or("the link's scenario is cut or garbled (bad %-escape or UTF-8)")?;
-            // serde_json's own message ("EOF while parsing an object") is not for people;
-            // the scenario reader says the same in plain words, with line and column.
-            serde_json::from_str::<Value>(&json).map_err(|_| match poolsim_scenario::parse(&json) {
-                Err(e) => format!("the link's scenario is not valid JSON: {e}"),
-                Ok(_) => "the link's scenario is not valid JSON".to_owned(),
-            })
+            untrusted(&json).map_err(|e| format!("the link's scenario {e}"))
         });
     Address {
         scenario,
         embed: embed.map(|chart| Embed { chart, controls }),
     }
+}
+
+/// Lists a scenario may hold, and how long each may be (validation's bounds): a scenario
+/// from outside is refused before the page draws a control for each item.
+const LISTS: [(&str, usize); 4] = [
+    ("timeline.moments", poolsim_scenario::MAX_MOMENTS),
+    ("faults", poolsim_scenario::MAX_FAULTS),
+    ("alerts", poolsim_scenario::MAX_ALERTS),
+    ("workload.arrivals.steps", poolsim_scenario::MAX_RATE_STEPS),
+];
+
+/// A scenario from outside (a link, an imported file), read only as far as the page can
+/// show it: at most [`poolsim_scenario::MAX_SCENARIO_BYTES`] of JSON, an object, every field
+/// one the scenario has, and no list longer than validation allows. Anything else is an
+/// error ending a sentence that starts with "the link's scenario" or a file's name; bad
+/// values are kept, to be shown at their fields.
+pub fn untrusted(json: &str) -> Result<Value, String> {
+    let max = poolsim_scenario::MAX_SCENARIO_BYTES;
+    if json.len() > max {
+        return Err(format!(
+            "is {} bytes; a scenario is at most {} ({} MiB)",
+            poolsim_scenario::int(json.len() as u64),
+            poolsim_scenario::int(max as u64),
+            max >> 20
+        ));
+    }
+    // serde_json's own message ("EOF while parsing an object") is not for people; the
+    // scenario reader says the same in plain words, with line and column.
+    let value =
+        serde_json::from_str::<Value>(json).map_err(|_| match poolsim_scenario::parse(json) {
+            Err(e) => format!("is not valid JSON: {e}"),
+            Ok(_) => "is not valid JSON".to_owned(),
+        })?;
+    let kind = match &value {
+        Value::Object(_) => None,
+        Value::Null => Some("null"),
+        Value::Array(_) => Some("a list [...]"),
+        Value::String(_) => Some("a text"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("true or false"),
+    };
+    if let Some(kind) = kind {
+        return Err(format!("is {kind}, not a scenario (a JSON object {{...}})"));
+    }
+    for (path, most) in LISTS {
+        if let Some(n) = crate::path::get(&value, path)
+            .and_then(Value::as_array)
+            .map(Vec::len)
+            .filter(|&n| n > most)
+        {
+            return Err(format!(
+                "lists {} items in {path}; a scenario may have at most {}",
+                poolsim_scenario::int(n as u64),
+                poolsim_scenario::int(most as u64)
+            ));
+        }
+    }
+    if let Err(e) = poolsim_scenario::from_value(value.clone())
+        && let Some(unknown) = e
+            .fields()
+            .into_iter()
+            .find(|f| f.message.starts_with("unknown field"))
+    {
+        return Err(format!("has a field poolsim does not know: {unknown}"));
+    }
+    Ok(value)
 }
 
 /// The hash that holds `scenario`: `#s=...`.
@@ -131,6 +192,44 @@ mod tests {
         let address = parse("", &hash(&scenario));
         assert_eq!(address.scenario, Some(Ok(scenario)));
         assert_eq!(address.embed, None);
+    }
+
+    #[test]
+    fn wrong_scenarios_from_outside_are_refused_in_words_before_the_page_draws_them() {
+        let says = |json: &str| untrusted(json).expect_err(json);
+        assert_eq!(
+            says("null"),
+            "is null, not a scenario (a JSON object {...})"
+        );
+        assert_eq!(
+            says("[1,2,3]"),
+            "is a list [...], not a scenario (a JSON object {...})"
+        );
+        assert!(
+            says(r#"{"bogus": 1}"#)
+                .starts_with("has a field poolsim does not know: bogus: unknown field \"bogus\"")
+        );
+        let moments: Vec<Value> = (0..5000)
+            .map(|i| json!({"at": format!("{i}s"), "kind": "note", "label": "x"}))
+            .collect();
+        let long = json!({"timeline": {"moments": moments}}).to_string();
+        assert_eq!(
+            says(&long),
+            "lists 5,000 items in timeline.moments; a scenario may have at most 100"
+        );
+        let huge = format!("{{\"description\": \"{}\"}}", "x".repeat(9 << 20));
+        assert!(says(&huge).contains("a scenario is at most 8,388,608 (8 MiB)"));
+        // A bad value is kept: it is shown at its field.
+        let bad = json!({"app": {"pool": {"max_size": "x"}}});
+        assert_eq!(untrusted(&bad.to_string()), Ok(bad));
+        // And from a link, the sentence starts with what it is about.
+        let address = parse("", &hash(&json!(null)));
+        assert_eq!(
+            address.scenario,
+            Some(Err(
+                "the link's scenario is null, not a scenario (a JSON object {...})".into()
+            ))
+        );
     }
 
     #[test]
