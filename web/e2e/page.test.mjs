@@ -151,7 +151,7 @@ async function assertCharts(page, when) {
   const info = await page.$$eval('figure[data-chart]', (figs) =>
     figs.map((f) => ({
       chart: f.getAttribute('data-chart'),
-      svgs: f.querySelectorAll('svg').length,
+      svgs: f.querySelectorAll('svg.chart').length,
       lines: [...f.querySelectorAll('path[data-series]')].filter((p) => (p.getAttribute('d') ?? '').trim().length > 1)
         .length,
       saveSvg: f.querySelectorAll('[data-action="save-svg"]').length,
@@ -162,7 +162,7 @@ async function assertCharts(page, when) {
     const figs = info.filter((i) => i.chart === chart);
     assert.equal(figs.length, 1, `${when}: expected one figure[data-chart="${chart}"], found ${figs.length}`);
     const [f] = figs;
-    assert.equal(f.svgs, 1, `${when}: figure[data-chart="${chart}"] should hold exactly one <svg>, has ${f.svgs}`);
+    assert.equal(f.svgs, 1, `${when}: figure[data-chart="${chart}"] should hold exactly one <svg class="chart">, has ${f.svgs}`);
     assert.ok(f.lines > 0, `${when}: figure[data-chart="${chart}"] has no path[data-series] with a non-empty d`);
   }
   return info;
@@ -1053,6 +1053,15 @@ test('trainee view: while the replay plays, the answers stay hidden until the tr
   assert.equal((await page.textContent('[data-action="goto-moment"][data-at="1320"]')).trim(), '22m …', 'the fix ahead is only a time');
   assert.equal(await page.locator('[data-action="open-report"]').count(), 0, 'no after-action report while training');
   assert.equal(await page.locator('[data-testid="exercise"]').count(), 0, 'no exercise (it names the recorded fix)');
+  // The signal that matters, at a glance: per instance, the connections held at 14:00.
+  const held = await page.$$eval('[data-testid="instance-map"] .instance-row', (rows) =>
+    rows.map((r) => [Number(r.dataset.instance), Number(r.dataset.held), r.querySelector('.held').textContent]));
+  assert.equal(held.length, 12, 'a strip per instance');
+  for (const [i, n, text] of held) {
+    if (i > 8) assert.equal(text, '0 of 80: starved', `instance ${i} holds no connection at 14:00`);
+    else assert.ok(n >= 50 && text === `${n} of 80`, `instance ${i} holds most of its pool at 14:00: ${text}`);
+  }
+  assert.match(await page.textContent('[data-testid="instance-map"] .instance-map-title'), /counts at 14:00:00/);
 
   await page.click('[data-action="reveal-answers"]');
   await page.waitForSelector('[data-testid="verdict"]');

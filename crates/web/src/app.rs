@@ -17,6 +17,7 @@ use crate::client::Client;
 use crate::controls::{Controls, Edit};
 use crate::embeddable;
 use crate::exercise::ExercisePanel;
+use crate::instances::InstanceMap;
 use crate::playback::{Playback, Responders};
 use crate::presets::{self, PRESETS};
 use crate::protocol::ToWorker;
@@ -607,6 +608,10 @@ fn Figure(props: &FigureProps) -> Html {
                 </span>
             </figcaption>
             <Chart title={id.title()} {panels} {x} {spans} svg_ref={svg} fill={props.fill} />
+            if id == ChartId::Pool && !props.fill {
+                <InstanceMap series={props.run.series.clone()} at={props.playhead}
+                             start={charts::clock_start(&props.config.scenario)} />
+            }
         </figure>
     }
 }

@@ -18,6 +18,7 @@ pub mod embeddable;
 pub mod exercise;
 pub mod export;
 pub mod form;
+pub mod instances;
 pub mod path;
 pub mod playback;
 pub mod presets;
