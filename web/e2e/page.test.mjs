@@ -902,7 +902,7 @@ test('sizing: a sweep of pool sizes gives a recommendation that matches its evid
   await page.goto(scenarioUrl(server.url, s));
   await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
   await page.click('[data-tab="sizing"]');
-  for (const [name, value] of [['sizing.from', '4'], ['sizing.to', '12'], ['sizing.wait_p99', '50ms']]) {
+  for (const [name, value] of [['sizing.from', '4'], ['sizing.to', '12'], ['sizing.wait_p99', '50ms'], ['sizing.seeds', '3'], ['sizing.headroom', '0%']]) {
     await page.fill(`[name="${name}"]`, value);
     await page.press(`[name="${name}"]`, 'Tab');
   }
@@ -919,6 +919,21 @@ test('sizing: a sweep of pool sizes gives a recommendation that matches its evid
   const below = rows.find((r) => Number(r[0]) === recommended - 1);
   assert.match(below[6], /misses/, `size ${recommended - 1} should miss: ${below}`);
   assert.match(await page.textContent('[data-testid="recommendation"]'), /Erlang C says \d+/);
+  // The answer's spread over the three seeds, and what the answer leaves to spare.
+  const low = Number(await page.getAttribute('[data-testid="recommendation"]', 'data-seed-low'));
+  const high = Number(await page.getAttribute('[data-testid="recommendation"]', 'data-seed-high'));
+  assert.ok(low <= high && high === recommended, `seeds' own sizes ${low}-${high}; recommended ${recommended}`);
+  assert.match(await page.textContent('[data-testid="seed-interval"]'), /(over|Each of the) 3 seeds/);
+  const row = rows.find((r) => Number(r[0]) === recommended);
+  const headroom = await page.textContent('[data-testid="headroom"]');
+  const usable = s.database.max_connections - s.database.reserved_connections;
+  const asked = 2 * recommended;
+  assert.ok(
+    headroom.includes(`2 instances (with 1 surge) × ${recommended} = ${asked} of ${usable} usable connections, ${usable - asked} (`),
+    headroom,
+  );
+  assert.match(headroom, /the pools are at most \d+% busy/);
+  assert.ok(row, 'the recommended size has its row');
   assert.ok(await page.locator('figure[data-chart="sizing"] path[data-series="wait_p99"]').count() === 1, 'the evidence chart is drawn');
   await closeClean(p);
 });

@@ -386,6 +386,14 @@ pub fn references(base: &Config, slos: &[Slo], surge: u32) -> References {
     }
 }
 
+/// `base` with its traffic times `factor`: a sizing search run on it leaves that much
+/// headroom (1.5: the answer still meets the objectives at 50% more requests).
+pub fn with_traffic(base: &Config, factor: f64) -> Result<Config, ScenarioError> {
+    let mut scenario = base.scenario.clone();
+    scenario.workload.arrivals = scenario.workload.arrivals.scaled(factor);
+    scenario.validate().map_err(ScenarioError::Invalid)
+}
+
 /// One point of a pool-size sweep: `base` with `max_size = size` and seed `seed + k`. A size
 /// the database cannot give every instance (`surge` extra instances included) is simulated
 /// on a database that allows it, so the evidence says what would work.

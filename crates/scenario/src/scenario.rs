@@ -161,6 +161,41 @@ pub enum Arrivals {
     Piecewise { steps: Vec<RateStep> },
 }
 
+impl Arrivals {
+    /// The same arrival process with every rate times `factor` (traffic headroom: "size for
+    /// 1.5x today's load").
+    pub fn scaled(&self, factor: f64) -> Arrivals {
+        match self {
+            Arrivals::Poisson { rate_per_s } => Arrivals::Poisson {
+                rate_per_s: rate_per_s * factor,
+            },
+            Arrivals::Constant { rate_per_s } => Arrivals::Constant {
+                rate_per_s: rate_per_s * factor,
+            },
+            Arrivals::Bursty {
+                rate_per_s,
+                burst_rate_per_s,
+                on,
+                off,
+            } => Arrivals::Bursty {
+                rate_per_s: rate_per_s * factor,
+                burst_rate_per_s: burst_rate_per_s * factor,
+                on: *on,
+                off: *off,
+            },
+            Arrivals::Piecewise { steps } => Arrivals::Piecewise {
+                steps: steps
+                    .iter()
+                    .map(|s| RateStep {
+                        at: s.at,
+                        rate_per_s: s.rate_per_s * factor,
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateStep {

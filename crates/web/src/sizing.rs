@@ -35,6 +35,8 @@ struct Ask {
     wait_p99: String,
     latency_p99: String,
     failures: String,
+    /// Traffic headroom: the sweep runs at this much more load than the scenario's.
+    headroom: String,
 }
 
 /// A sweep in progress or done.
@@ -55,6 +57,8 @@ struct Sweep {
     config: Option<Rc<Config>>,
     slos: Vec<Slo>,
     surge: u32,
+    /// The traffic headroom the sweep was run with (0.5: at 1.5x the scenario's requests).
+    headroom: f64,
     /// Theory and arithmetic for `config`, computed once when the sweep starts (Erlang C's
     /// search and the USL peak are not free, and the view redraws on every result).
     refs: Option<(poolsim_advisor::References, u64)>,
@@ -115,6 +119,40 @@ impl Sweep {
             .collect::<Option<_>>()?;
         Some(poolsim_advisor::evidence(size, &runs, &self.slos, fits))
     }
+
+    /// For each seed, the smallest swept size whose run with that seed alone meets the
+    /// objectives (`None`: none did): how much the answer moves with chance.
+    fn per_seed(&self) -> Vec<Option<u32>> {
+        (0..self.seeds.max(1))
+            .map(|k| {
+                self.sizes.iter().copied().find(|&size| {
+                    self.results.get(&(size, k)).is_some_and(|run| {
+                        poolsim_advisor::evidence(size, std::slice::from_ref(run), &self.slos, true)
+                            .passes
+                    })
+                })
+            })
+            .collect()
+    }
+}
+
+/// Traffic headroom as typed (`50%`, `0.5`, `0`) as a fraction, 0 to 10 (1,000%).
+fn headroom(text: &str) -> Result<f64, (String, String)> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
+        None if t.is_empty() => Ok(0.0),
+        None => t.parse::<f64>(),
+    };
+    value
+        .ok()
+        .filter(|h| h.is_finite() && (0.0..=10.0).contains(h))
+        .ok_or_else(|| {
+            (
+                "sizing.headroom".to_owned(),
+                "must be a share from 0% to 1000%, such as 50%".to_owned(),
+            )
+        })
 }
 
 /// The parsed objectives, or the field and message of the first bad one.
@@ -158,6 +196,8 @@ pub struct Evidence {
     pub rule_of_thumb: u32,
     pub usl_peak: u64,
     pub offered_per_instance: f64,
+    /// Each seed's own smallest passing size.
+    pub per_seed: Vec<Option<u32>>,
 }
 
 /// The finished sizes, judged against the scenario, objectives and surge the sweep was
@@ -174,6 +214,7 @@ fn evidence(sweep: &Sweep) -> Option<Evidence> {
         rule_of_thumb: refs.rule_of_thumb,
         usl_peak,
         offered_per_instance: refs.offered_load_per_instance,
+        per_seed: sweep.per_seed(),
     })
 }
 
@@ -182,11 +223,14 @@ pub fn Sizing(props: &SizingProps) -> Html {
     let ask = use_state(|| Ask {
         from: String::new(),
         to: String::new(),
-        seeds: "1".into(),
-        surge: "0".into(),
-        wait_p99: "50ms".into(),
+        // What teams run: a p99 wait of 10 ms, at most 0.1% failures, three seeds for an
+        // interval, and one surge instance (a rolling deploy's maxSurge) inside the database.
+        seeds: "3".into(),
+        surge: "1".into(),
+        wait_p99: "10ms".into(),
         latency_p99: String::new(),
         failures: "0.1%".into(),
+        headroom: "50%".into(),
     });
     let problem = use_state(|| None::<(String, String)>);
     let sweep = use_mut_ref(Sweep::default);
@@ -256,6 +300,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
                         format!("at most {MAX_POINTS} sizes at once"),
                     ));
                 }
+                let headroom = headroom(&a.headroom)?;
                 let seeds = number("sizing.seeds", &a.seeds, 1, 10)?;
                 let surge = number("sizing.surge", &a.surge, 0, 1000)?;
                 let slos = objectives(&a)?;
@@ -265,9 +310,12 @@ pub fn Sizing(props: &SizingProps) -> Html {
                         "set at least one objective".to_owned(),
                     ));
                 }
-                Ok((from, to, seeds, surge))
+                // The sweep runs at the traffic it must leave room for.
+                let peak = poolsim_advisor::with_traffic(&config, 1.0 + headroom)
+                    .map_err(|e| ("sizing.headroom".to_owned(), e.to_string()))?;
+                Ok((from, to, seeds, surge, headroom, Rc::new(peak)))
             })();
-            let (from, to, seeds, surge) = match parsed {
+            let (from, to, seeds, surge, headroom, config) = match parsed {
                 Ok(v) => v,
                 Err(p) => {
                     problem.set(Some(p));
@@ -342,6 +390,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
                 config: Some(config.clone()),
                 slos,
                 surge,
+                headroom,
                 refs: Some(refs),
                 seeds,
                 sizes,
@@ -396,16 +445,18 @@ pub fn Sizing(props: &SizingProps) -> Html {
                 { input("sizing.from", "From size", &ask.from, default_from.to_string(),
                         "First app.pool.max_size to try (default: the offered load per instance).", |a, v| a.from = v) }
                 { input("sizing.to", "To size", &ask.to, default_to.to_string(), "Last size to try.", |a, v| a.to = v) }
-                { input("sizing.seeds", "Seeds", &ask.seeds, "1".into(),
+                { input("sizing.seeds", "Seeds", &ask.seeds, "3".into(),
                         "Runs per size; a size passes only if every run does.", |a, v| a.seeds = v) }
-                { input("sizing.surge", "Surge instances", &ask.surge, "0".into(),
+                { input("sizing.surge", "Surge instances", &ask.surge, "1".into(),
                         "Extra instances during a rolling deploy (maxSurge): they need connections too.", |a, v| a.surge = v) }
-                { input("sizing.wait_p99", "p99 pool wait under", &ask.wait_p99, "e.g. 50ms".into(),
+                { input("sizing.wait_p99", "p99 pool wait at most", &ask.wait_p99, "e.g. 10ms".into(),
                         "Objective on hikaricp_connections_acquire p99.", |a, v| a.wait_p99 = v) }
-                { input("sizing.latency_p99", "p99 latency under", &ask.latency_p99, "optional, e.g. 200ms".into(),
+                { input("sizing.latency_p99", "p99 latency at most", &ask.latency_p99, "optional, e.g. 200ms".into(),
                         "Objective on end-to-end latency.", |a, v| a.latency_p99 = v) }
-                { input("sizing.failures", "Failures under", &ask.failures, "e.g. 0.1%".into(),
+                { input("sizing.failures", "Failures at most", &ask.failures, "e.g. 0.1%".into(),
                         "Objective on failed requests.", |a, v| a.failures = v) }
+                { input("sizing.headroom", "Traffic headroom", &ask.headroom, "e.g. 50%".into(),
+                        "Sizes are tried at this much more traffic than the scenario's, so the answer survives a peak.", |a, v| a.headroom = v) }
                 <button type="button" data-action="sweep" onclick={start}>{"Run sweep"}</button>
                 { field_error("sizing") }
             </div>
@@ -447,6 +498,10 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32) -> Html
     }
     let surge = s.surge;
     let simulated = match ev.recommended {
+        Some(size) if s.headroom > 0.0 => format!(
+            "Recommended: app.pool.max_size = {size} (meets the objectives at {:.0}% more traffic than the scenario's)",
+            s.headroom * 100.0
+        ),
         Some(size) => format!("Recommended: app.pool.max_size = {size}"),
         None => match ev.rows.iter().find(|r| r.passes) {
             Some(r) => format!(
@@ -460,6 +515,40 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32) -> Html
                 .to_owned(),
         },
     };
+    // The recommendation is the worst over the seeds; each seed alone may need less.
+    let found: Vec<u32> = ev.per_seed.iter().flatten().copied().collect();
+    let spread = match (found.iter().min(), found.iter().max()) {
+        (Some(lo), Some(hi)) if ev.per_seed.len() > 1 && found.len() == ev.per_seed.len() => {
+            Some((*lo, *hi))
+        }
+        _ => None,
+    };
+    let seeds = ev.per_seed.len();
+    let interval = spread.map(|(lo, hi)| {
+        if lo == hi {
+            format!("Each of the {seeds} seeds alone needs {lo}: the answer does not move with chance.")
+        } else {
+            format!(
+                "{lo}–{hi} over {seeds} seeds: the smallest size each seed's run alone meets the objectives at; {hi}, the recommendation, holds for all of them."
+            )
+        }
+    });
+    // What the recommended size leaves to spare: busy share of the pools, and the database.
+    let headroom = ev
+        .recommended
+        .and_then(|r| ev.rows.iter().find(|row| row.max_size == r))
+        .map(|row| {
+            let asked = u64::from(instances + surge) * u64::from(row.max_size);
+            let spare = u64::from(usable).saturating_sub(asked);
+            format!(
+                "Headroom: at {} the pools are at most {:.0}% busy; {} instances (with {surge} surge) × {} = {asked} of {usable} usable connections, {spare} ({:.0}%) to spare.",
+                row.max_size,
+                row.pool_utilization * 100.0,
+                instances + surge,
+                row.max_size,
+                spare as f64 / f64::from(usable.max(1)) * 100.0
+            )
+        });
     let erlang = ev.erlang_c.map_or_else(
         || "Erlang C has no answer here (no wait objective, or no stable size)".to_owned(),
         |c| format!("Erlang C says {c}"),
@@ -479,9 +568,12 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32) -> Html
         _ => "",
     };
     html! {
-        <div class="recommendation" data-testid="recommendation" data-recommended={ev.recommended.map(|r| r.to_string())}>
+        <div class="recommendation" data-testid="recommendation" data-recommended={ev.recommended.map(|r| r.to_string())}
+             data-seed-low={spread.map(|(lo, _)| lo.to_string())} data-seed-high={spread.map(|(_, hi)| hi.to_string())}>
             <p class="answer">{simulated}</p>
             <ul>
+                if let Some(text) = interval { <li data-testid="seed-interval">{text}</li> }
+                if let Some(text) = headroom { <li data-testid="headroom">{text}</li> }
                 <li>{erlang}{" (one instance's Poisson share, exponential holds, no timeout)."}</li>
                 <li>{format!("HikariCP's rule of thumb, connections = cores × 2 + spindles, gives {} per instance for the fleet.", ev.rule_of_thumb)}</li>
                 <li>{format!("The database allows at most {} per instance: {usable} usable connections over {instances} instances plus {surge} surge.", ev.fleet_limit)}</li>
