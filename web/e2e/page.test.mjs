@@ -906,6 +906,7 @@ test('sizing: a sweep of pool sizes gives a recommendation that matches its evid
     await page.fill(`[name="${name}"]`, value);
     await page.press(`[name="${name}"]`, 'Tab');
   }
+  await page.check('[name="sizing.every"]');
   await page.click('[data-action="sweep"]');
   await page.waitForSelector('[data-testid="sizing"][data-state="done"]', { timeout: 120_000 });
   const recommended = Number(await page.getAttribute('[data-testid="recommendation"]', 'data-recommended'));
@@ -935,6 +936,29 @@ test('sizing: a sweep of pool sizes gives a recommendation that matches its evid
   assert.match(headroom, /the pools are at most \d+% busy/);
   assert.ok(row, 'the recommended size has its row');
   assert.ok(await page.locator('figure[data-chart="sizing"] path[data-series="wait_p99"]').count() === 1, 'the evidence chart is drawn');
+  await closeClean(p);
+});
+
+test('sizing by search: the default scenario\'s answer with the default objectives, the size below it failing', TEST_TIMEOUT, async () => {
+  const p = await fresh();
+  const { page } = p;
+  const s = await scenario('default');
+  s.duration = '2m';
+  await page.goto(scenarioUrl(server.url, s));
+  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
+  await page.click('[data-tab="sizing"]');
+  await page.click('[data-action="sweep"]');
+  await page.waitForSelector('[data-testid="sizing"][data-state="done"]', { timeout: 120_000 });
+  const recommended = Number(await page.getAttribute('[data-testid="recommendation"]', 'data-recommended'));
+  const rows = await page.$$eval('[data-testid="evidence"] tbody tr', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim())));
+  const verdictAt = (size) => rows.find((r) => Number(r[0]) === size)?.[6];
+  assert.ok(recommended >= 2, `the pool leaves headroom at 1.5x traffic: ${recommended}`);
+  assert.equal(verdictAt(recommended), 'meets', `the recommended size meets the objectives: ${JSON.stringify(rows)}`);
+  assert.match(verdictAt(recommended - 1) ?? '', /misses/, `the size below it misses them: ${JSON.stringify(rows)}`);
+  assert.ok(rows.length < 10, `a search judges a few sizes, not the range: ${rows.length}`);
+  assert.match(await page.textContent('[data-testid="searched"]'), new RegExp(`Searched ${rows.length} sizes, bracketing then bisecting: ${recommended} meets the objectives with all 3 seeds and ${recommended - 1} misses them`));
+  assert.match(await page.textContent('[data-testid="recommendation"] .answer'), /meets the objectives at 50% more traffic/);
   await closeClean(p);
 });
 
@@ -1174,7 +1198,10 @@ test('after-action report: timeline with the alerts, what failed and what fixed 
   const fixed = await page.textContent(`${aar} [data-testid="aar-fixed"]`);
   assert.match(fixed, /pools cut to 40 at 14:14:50/, fixed);
   assert.match(fixed, /reconfigure at 22m: max_size 40, rolled out 4 at a time/, fixed);
-  assert.equal(await page.locator(`${aar} figure svg`).count(), 3, 'throughput, pool and database charts');
+  assert.equal(await page.locator(`${aar} figure svg.chart`).count(), 3, 'throughput, pool and database charts');
+  const starved = await page.$$eval(`${aar} [data-testid="instance-map"] .instance-row`, (rows) =>
+    rows.filter((r) => r.querySelector('.held').textContent === '0 of 40: starved').length);
+  assert.equal(starved, 0, 'at the end of the replay no instance is starved');
 
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click('[data-action="save-report"]')]);
   assert.match(download.suggestedFilename(), /^outage-replay-.*-after-action\.html$/);

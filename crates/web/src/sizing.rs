@@ -37,6 +37,8 @@ struct Ask {
     failures: String,
     /// Traffic headroom: the sweep runs at this much more load than the scenario's.
     headroom: String,
+    /// Try every size of the range (evidence for each), not the search.
+    every: bool,
 }
 
 /// A sweep in progress or done.
@@ -66,6 +68,64 @@ struct Sweep {
     done_ms: Option<f64>,
     /// The workers died, or points could not be made.
     error: Option<String>,
+    /// The search for the smallest passing size (`None`: every size of the range is tried).
+    search: Option<Search>,
+}
+
+/// Bracketing, then bisection, on the pool size, for the smallest size that meets the
+/// objectives: a size passes when every seed's run does, and fails as soon as one does not,
+/// so a failing size usually costs one run. Sizes are assumed to get no worse as they grow
+/// (a bigger pool never waits longer), which is what makes the bisection sound.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Search {
+    lo: u32,
+    hi: u32,
+    /// The largest size seen to fail and the smallest seen to pass.
+    failing: Option<u32>,
+    passing: Option<u32>,
+    /// The bracketing step: doubles until a size passes.
+    step: u32,
+    /// The size being tried; `None` once the answer is known.
+    trying: Option<u32>,
+    /// Sizes judged, in the order they were tried.
+    tried: u32,
+}
+
+impl Search {
+    fn new(lo: u32, hi: u32) -> Search {
+        Search {
+            lo,
+            hi,
+            failing: None,
+            passing: None,
+            step: 1,
+            trying: Some(lo),
+            tried: 0,
+        }
+    }
+
+    /// `size` passed or failed: the next size to try, or `None` when the answer is known
+    /// (the smallest passing size with the one below it failing, the range's first size
+    /// passing, or no size up to the range's last passing).
+    fn judged(&mut self, size: u32, passed: bool) -> Option<u32> {
+        self.tried += 1;
+        if passed {
+            self.passing = Some(self.passing.map_or(size, |p| p.min(size)));
+        } else {
+            self.failing = Some(self.failing.map_or(size, |f| f.max(size)));
+        }
+        let next = match (self.failing, self.passing) {
+            (Some(f), None) if f < self.hi => {
+                let next = f.saturating_add(self.step).min(self.hi);
+                self.step = self.step.saturating_mul(2);
+                Some(next)
+            }
+            (Some(f), Some(p)) if p > f + 1 => Some(f + (p - f) / 2),
+            _ => None,
+        };
+        self.trying = next;
+        next
+    }
 }
 
 impl Sweep {
@@ -77,8 +137,13 @@ impl Sweep {
         self.results.len() + self.failures.len()
     }
 
-    /// A point is back: its summary, or why its run stopped.
-    fn record(&mut self, (size, seed): (u32, u32), outcome: Result<Summary, String>) {
+    /// A point is back: its summary, or why its run stopped. Returns the runs to start next
+    /// (a search's next size), as `(id, scenario JSON)`.
+    fn record(
+        &mut self,
+        (size, seed): (u32, u32),
+        outcome: Result<Summary, String>,
+    ) -> Vec<(u64, String)> {
         match outcome {
             Ok(summary) => {
                 self.results.insert((size, seed), summary);
@@ -90,9 +155,66 @@ impl Sweep {
         if let Some(row) = self.judge(size) {
             self.rows.insert(size, row);
         }
-        if self.finished() == self.total() && self.done_ms.is_none() {
-            self.done_ms = Some(crate::now_ms());
+        let mut next = Vec::new();
+        match self.search {
+            Some(mut search) if search.trying == Some(size) => {
+                if let Some(passed) = self.verdict(size) {
+                    match search.judged(size, passed) {
+                        Some(n) => next = self.start_size(n),
+                        None => self.done_ms = Some(crate::now_ms()),
+                    }
+                    self.search = Some(search);
+                }
+            }
+            Some(_) => {}
+            None => {
+                if self.finished() == self.total() && self.done_ms.is_none() {
+                    self.done_ms = Some(crate::now_ms());
+                }
+            }
         }
+        next
+    }
+
+    /// The runs of every seed of `size`, registered as jobs: `(id, scenario JSON)`.
+    fn start_size(&mut self, size: u32) -> Vec<(u64, String)> {
+        let Some(config) = self.config.clone() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for k in 0..self.seeds.max(1) {
+            let id = self.generation * 1_000_000 + self.jobs.len() as u64;
+            match poolsim_advisor::config_for_size(&config, size, k, self.surge) {
+                Ok(point) => {
+                    self.jobs.insert(id, (size, k));
+                    out.push((
+                        id,
+                        serde_json::to_string(&point.scenario).unwrap_or_default(),
+                    ));
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            }
+        }
+        out
+    }
+
+    /// Whether `size` meets the objectives, as soon as that is known: it fails when one
+    /// seed's run misses them (or stopped), passes when every seed's run meets them.
+    fn verdict(&self, size: u32) -> Option<bool> {
+        let seeds = self.seeds.max(1);
+        if (0..seeds).any(|k| self.failures.contains_key(&(size, k))) {
+            return Some(false);
+        }
+        let back: Vec<&Summary> = (0..seeds)
+            .filter_map(|k| self.results.get(&(size, k)))
+            .collect();
+        let alone = |run: &Summary| {
+            poolsim_advisor::evidence(size, std::slice::from_ref(run), &self.slos, true).passes
+        };
+        if back.iter().any(|run| !alone(run)) {
+            return Some(false);
+        }
+        (back.len() == seeds as usize).then_some(true)
     }
 
     /// Judges `size` as `poolsim advise` does, once every seed is back or one run stopped.
@@ -114,15 +236,23 @@ impl Sweep {
                 missed: vec![format!("the run stopped: {why}")],
             });
         }
+        // Every seed's run, or those back once one has failed the size.
         let runs: Vec<Summary> = (0..seeds)
-            .map(|k| self.results.get(&(size, k)).cloned())
-            .collect::<Option<_>>()?;
+            .filter_map(|k| self.results.get(&(size, k)).cloned())
+            .collect();
+        if runs.len() < seeds as usize && self.verdict(size) != Some(false) {
+            return None;
+        }
         Some(poolsim_advisor::evidence(size, &runs, &self.slos, fits))
     }
 
     /// For each seed, the smallest swept size whose run with that seed alone meets the
     /// objectives (`None`: none did): how much the answer moves with chance.
     fn per_seed(&self) -> Vec<Option<u32>> {
+        if self.search.is_some() {
+            // A search stops a size at its first failing seed: no per-seed answer.
+            return Vec::new();
+        }
         (0..self.seeds.max(1))
             .map(|k| {
                 self.sizes.iter().copied().find(|&size| {
@@ -133,6 +263,20 @@ impl Sweep {
                 })
             })
             .collect()
+    }
+}
+
+/// Sends each run to a worker, spread by id.
+fn send_all(workers: &[Client], runs: Vec<(u64, String)>) {
+    if workers.is_empty() {
+        return;
+    }
+    for (id, scenario) in runs {
+        workers[id as usize % workers.len()].send(&ToWorker::Run {
+            id,
+            scenario,
+            replace: false,
+        });
     }
 }
 
@@ -231,6 +375,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
         latency_p99: String::new(),
         failures: "0.1%".into(),
         headroom: "50%".into(),
+        every: false,
     });
     let problem = use_state(|| None::<(String, String)>);
     let sweep = use_mut_ref(Sweep::default);
@@ -268,6 +413,16 @@ pub fn Sizing(props: &SizingProps) -> Html {
         })
     };
 
+    let on_every = {
+        let ask = ask.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*ask).clone();
+            next.every = e
+                .target_dyn_into::<web_sys::HtmlInputElement>()
+                .is_some_and(|i| i.checked());
+            ask.set(next);
+        })
+    };
     let start = {
         let ask = ask.clone();
         let problem = problem.clone();
@@ -330,21 +485,26 @@ pub fn Sizing(props: &SizingProps) -> Html {
             for _ in 0..count {
                 let sweep = sweep.clone();
                 let redraw = redraw.clone();
+                let workers = workers.clone();
                 let client = Client::spawn(move |message| {
                     let mut s = sweep.borrow_mut();
-                    match message {
+                    let next = match message {
                         FromWorker::Done { id, report, .. } => {
                             let Some(&key) = s.jobs.get(&id) else { return };
-                            s.record(key, Ok(report.summary));
+                            s.record(key, Ok(report.summary))
                         }
                         FromWorker::Failed { id, message, .. } => {
                             let Some(&key) = s.jobs.get(&id) else { return };
-                            s.record(key, Err(message));
+                            s.record(key, Err(message))
                         }
-                        FromWorker::Crashed { message } => s.error = Some(message),
+                        FromWorker::Crashed { message } => {
+                            s.error = Some(message);
+                            Vec::new()
+                        }
                         _ => return,
-                    }
+                    };
                     drop(s);
+                    send_all(&workers.borrow(), next);
                     redraw.force_update();
                 });
                 match client {
@@ -356,26 +516,6 @@ pub fn Sizing(props: &SizingProps) -> Html {
                 }
             }
             let sizes: Vec<u32> = (from..=to).collect();
-            let mut jobs = BTreeMap::new();
-            let mut n = 0usize;
-            for &size in &sizes {
-                for k in 0..seeds {
-                    let id = generation * 1_000_000 + n as u64;
-                    let Ok(point) = poolsim_advisor::config_for_size(&config, size, k, surge)
-                    else {
-                        continue;
-                    };
-                    let text = serde_json::to_string(&point.scenario).unwrap_or_default();
-                    pool[n % pool.len()].send(&ToWorker::Run {
-                        id,
-                        scenario: text,
-                        replace: false,
-                    });
-                    jobs.insert(id, (size, k));
-                    n += 1;
-                }
-            }
-            *workers.borrow_mut() = pool;
             let slos = objectives(&a).unwrap_or_default();
             let refs = (
                 poolsim_advisor::references(&config, &slos, surge),
@@ -383,7 +523,7 @@ pub fn Sizing(props: &SizingProps) -> Html {
             );
             *sweep.borrow_mut() = Sweep {
                 generation,
-                jobs,
+                jobs: BTreeMap::new(),
                 results: BTreeMap::new(),
                 failures: BTreeMap::new(),
                 rows: BTreeMap::new(),
@@ -397,7 +537,18 @@ pub fn Sizing(props: &SizingProps) -> Html {
                 started_ms: crate::now_ms(),
                 done_ms: None,
                 error: None,
+                search: (!a.every).then(|| Search::new(from, to)),
             };
+            let first = {
+                let mut s = sweep.borrow_mut();
+                if a.every {
+                    (from..=to).flat_map(|size| s.start_size(size)).collect()
+                } else {
+                    s.start_size(from)
+                }
+            };
+            send_all(&pool, first);
+            *workers.borrow_mut() = pool;
             redraw.force_update();
         })
     };
@@ -457,7 +608,11 @@ pub fn Sizing(props: &SizingProps) -> Html {
                         "Objective on failed requests.", |a, v| a.failures = v) }
                 { input("sizing.headroom", "Traffic headroom", &ask.headroom, "e.g. 50%".into(),
                         "Sizes are tried at this much more traffic than the scenario's, so the answer survives a peak.", |a, v| a.headroom = v) }
-                <button type="button" data-action="sweep" onclick={start}>{"Run sweep"}</button>
+                <label class="check">
+                    <input type="checkbox" name="sizing.every" checked={ask.every} onchange={on_every} />
+                    {" try every size of the range (slower: evidence for each size)"}
+                </label>
+                <button type="button" data-action="sweep" onclick={start}>{"Find the size"}</button>
                 { field_error("sizing") }
             </div>
             { progress(&s) }
@@ -523,6 +678,21 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32) -> Html
         }
         _ => None,
     };
+    // How a search got its answer: the sizes it judged, and the one just below failing.
+    let searched = s.search.filter(|_| s.done_ms.is_some()).map(|search| {
+        let below = ev
+            .recommended
+            .and_then(|r| ev.rows.iter().find(|row| row.max_size + 1 == r))
+            .map(|row| format!(" and {} misses them", row.max_size))
+            .unwrap_or_default();
+        match ev.recommended {
+            Some(r) => format!(
+                "Searched {} sizes, bracketing then bisecting: {r} meets the objectives with all {} seeds{below}.",
+                search.tried, s.seeds
+            ),
+            None => format!("Searched {} sizes, bracketing then bisecting.", search.tried),
+        }
+    });
     let seeds = ev.per_seed.len();
     let interval = spread.map(|(lo, hi)| {
         if lo == hi {
@@ -573,6 +743,7 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32) -> Html
             <p class="answer">{simulated}</p>
             <ul>
                 if let Some(text) = interval { <li data-testid="seed-interval">{text}</li> }
+                if let Some(text) = searched { <li data-testid="searched">{text}</li> }
                 if let Some(text) = headroom { <li data-testid="headroom">{text}</li> }
                 <li>{erlang}{" (one instance's Poisson share, exponential holds, no timeout)."}</li>
                 <li>{format!("HikariCP's rule of thumb, connections = cores × 2 + spindles, gives {} per instance for the fleet.", ev.rule_of_thumb)}</li>
@@ -735,5 +906,40 @@ fn shown(v: f64, format: impl Fn(f64) -> String) -> String {
         format(v)
     } else {
         "–".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The search against a threshold (sizes from `t` pass): the answer and how many sizes
+    /// it judged.
+    fn search(lo: u32, hi: u32, t: u32) -> (Option<u32>, u32) {
+        let mut s = Search::new(lo, hi);
+        let mut size = lo;
+        while let Some(next) = s.judged(size, size >= t) {
+            assert!((lo..=hi).contains(&next), "{next} outside {lo}..={hi}");
+            size = next;
+        }
+        (s.passing, s.tried)
+    }
+
+    #[test]
+    fn the_search_finds_the_smallest_passing_size_in_few_tries() {
+        for t in 1..=60 {
+            let (found, tried) = search(1, 60, t);
+            assert_eq!(found, Some(t), "threshold {t}");
+            // Bracketing doubles, bisection halves: about 2 log2(t) sizes, not t.
+            let bound = 2 * (32 - t.leading_zeros()) + 1;
+            assert!(
+                tried <= bound,
+                "threshold {t}: {tried} sizes tried, more than {bound}"
+            );
+        }
+        // The first size passes: one try. None passes: the search stops at the last size.
+        assert_eq!(search(5, 40, 2), (Some(5), 1));
+        let (none, _) = search(1, 40, 41);
+        assert_eq!(none, None);
     }
 }
