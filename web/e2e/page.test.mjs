@@ -1092,6 +1092,7 @@ test('trainee view: while the replay plays, the answers stay hidden until the tr
   assert.equal((await page.textContent('[data-action="goto-moment"][data-at="1320"]')).trim(), '22m …', 'the fix ahead is only a time');
   assert.equal(await page.locator('[data-action="open-report"]').count(), 0, 'no after-action report while training');
   assert.equal(await page.locator('[data-testid="exercise"]').count(), 0, 'no exercise (it names the recorded fix)');
+  assert.equal(await page.locator('[data-testid="alert-tuning"]').count(), 0, 'no alert tuning (it gives firings still ahead)');
   // The signal that matters, at a glance: per instance, the connections held at 14:00.
   const held = await page.$$eval('[data-testid="instance-map"] .instance-row', (rows) =>
     rows.map((r) => [Number(r.dataset.instance), Number(r.dataset.held), r.querySelector('.held').textContent]));
@@ -1108,9 +1109,14 @@ test('trainee view: while the replay plays, the answers stay hidden until the tr
   await page.click('[data-action="hide-answers"]');
   await page.waitForSelector('[data-testid="trainee"]');
   assert.deepEqual(await shown(), []);
+  await page.click('[data-action="reveal-answers"]');
   await page.click('[data-action="playback-off"]');
   await page.waitForSelector('[data-testid="verdict"]');
   assert.equal(await page.locator('[data-testid="trainee"]').count(), 0, 'the whole run is not a training view');
+  // Playing again after the whole run hides the answers again, even once revealed.
+  await page.click('[data-action="goto-moment"][data-at="430"]');
+  await page.waitForSelector('[data-testid="trainee"]');
+  assert.deepEqual(await shown(), []);
   await closeClean(p);
 });
 

@@ -391,6 +391,12 @@ pub fn references(base: &Config, slos: &[Slo], surge: u32) -> References {
 pub fn with_traffic(base: &Config, factor: f64) -> Result<Config, ScenarioError> {
     let mut scenario = base.scenario.clone();
     scenario.workload.arrivals = scenario.workload.arrivals.scaled(factor);
+    // A traffic change sets the rate from then on: it is scaled too.
+    for fault in &mut scenario.faults {
+        if let poolsim_scenario::Fault::TrafficChange { rate_per_s, .. } = fault {
+            *rate_per_s *= factor;
+        }
+    }
     scenario.validate().map_err(ScenarioError::Invalid)
 }
 
@@ -439,8 +445,9 @@ pub fn evidence(size: u32, runs: &[Summary], slos: &[Slo], fits_database: bool) 
     let missed: Vec<String> = slos
         .iter()
         .filter_map(|slo| {
+            // "At most": a value equal to the limit meets it, as `Slo::met` says.
             let value = worst(&|s| slo.value(s));
-            (value >= slo.limit).then(|| format!("{} was {}", slo, slo.show(value)))
+            (value > slo.limit).then(|| format!("{} was {}", slo, slo.show(value)))
         })
         .collect();
     Row {
@@ -544,6 +551,41 @@ mod tests {
             "one failure misses failures=0"
         );
         assert!(slo("failures=100%").met(&summary));
+        // A sizing row judges as `met` does: a run with no failures meets failures=0 there
+        // too (it used to miss, "failures ≤ 0% was 0%"), and one failure misses it.
+        summary.requests.failed = 0;
+        let slos = [
+            slo("failures=0"),
+            Slo {
+                metric: SloMetric::WaitP99,
+                limit: wait,
+            },
+        ];
+        let row = evidence(10, std::slice::from_ref(&summary), &slos, true);
+        assert!(row.passes, "{:?}", row.missed);
+        summary.requests.failed = 1;
+        let row = evidence(10, std::slice::from_ref(&summary), &slos, true);
+        assert_eq!(row.missed.len(), 1, "{:?}", row.missed);
+    }
+
+    #[test]
+    fn headroom_scales_every_rate_the_scenario_sets() {
+        let config = poolsim_scenario::parse(
+            r#"{"duration": "5m", "workload": {"arrivals": {"kind": "poisson", "rate_per_s": 200}},
+                "faults": [{"kind": "traffic_change", "at": "2m", "rate_per_s": 300}]}"#,
+        )
+        .unwrap()
+        .validate()
+        .unwrap();
+        let peak = with_traffic(&config, 1.5).unwrap();
+        assert_eq!(
+            peak.scenario.workload.arrivals,
+            poolsim_scenario::Arrivals::Poisson { rate_per_s: 300.0 }
+        );
+        assert!(matches!(
+            peak.scenario.faults[0],
+            poolsim_scenario::Fault::TrafficChange { rate_per_s, .. } if rate_per_s == 450.0
+        ));
     }
 
     #[test]

@@ -205,11 +205,14 @@ impl Checker {
         }
     }
 
-    fn pool(&mut self, path: &str, pool: &Pool) -> PoolConfig {
+    /// `max_size_written`: the pool's `max_size` is one the scenario sets at `path` (not a
+    /// reconfigure's inherited one), so a rule may name it there.
+    fn pool(&mut self, path: &str, pool: &Pool, max_size_written: bool) -> PoolConfig {
         let max_size = self.count(&format!("{path}.max_size"), pool.max_size, 1, MAX_POOL_SIZE);
         let min_idle = match pool.min_idle {
             Some(m) if m > max_size => {
-                if pool.max_size == max_size {
+                // The other field of the rule, when raising it is a way out.
+                if max_size_written && pool.max_size == max_size && m <= MAX_POOL_SIZE {
                     self.fail(
                         format!("{path}.max_size"),
                         format!("must be at least min_idle ({m})"),
@@ -297,7 +300,7 @@ impl Checker {
         if let Some(v) = patch.leak_detection_threshold {
             pool.leak_detection_threshold = v;
         }
-        let config = self.pool(path, &pool);
+        let config = self.pool(path, &pool, patch.max_size.is_some());
         (pool, config)
     }
 }
@@ -433,7 +436,7 @@ impl Scenario {
                 jitter: r.jitter,
             },
         };
-        let pool = c.pool("app.pool", &s.app.pool);
+        let pool = c.pool("app.pool", &s.app.pool, true);
 
         // Database.
         let db_in = &s.database;
@@ -449,7 +452,9 @@ impl Scenario {
                 "database.reserved_connections",
                 format!("must be below max_connections ({max_connections})"),
             );
-            if db_in.max_connections == max_connections {
+            if db_in.max_connections == max_connections
+                && db_in.reserved_connections < MAX_DB_CONNECTIONS
+            {
                 c.fail(
                     "database.max_connections",
                     format!(

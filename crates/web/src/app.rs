@@ -214,6 +214,15 @@ pub fn App() -> Html {
             }
         });
     }
+    // Showing the whole run ends the training: playing again hides the answers again.
+    {
+        let revealed = revealed.clone();
+        use_effect_with(playhead.is_none(), move |whole| {
+            if *whole {
+                revealed.set(false);
+            }
+        });
+    }
     // Trainee view: while a replay plays, what gives the answer away (the verdict, the story,
     // the captions, what comes next) stays hidden until the trainer reveals it.
     let trainee = (*playhead).filter(|_| !*revealed).filter(|_| {
@@ -298,7 +307,8 @@ pub fn App() -> Html {
                             if let (Some(at), Some(f)) = (*playhead, page.finished.as_ref()) {
                                 <Responders report={f.report.clone()} config={f.config.clone()} {at} />
                             }
-                            <AlertTuning config={config.clone()} />
+                            // Not in the trainee view: it gives every rule's firing, those ahead too.
+                            if trainee.is_none() { <AlertTuning config={config.clone()} /> }
                             // Exercises need an incident: a replay's timeline, or faults.
                             // Not in the trainee view: it names the recorded fix.
                             if let Some(f) = page.finished.as_ref().filter(|_| trainee.is_none() && (!config.scenario.timeline.moments.is_empty() || !config.scenario.faults.is_empty())) {

@@ -1076,13 +1076,25 @@ impl YScale {
 
     fn new(panel: &Panel, top: f64, height: f64) -> YScale {
         let (lo, max) = YScale::range(panel);
+        let mut ticks = YScale::ticks_of(panel);
+        if panel.log {
+            // Every decade while they are 16 px apart, else every other one (and so on),
+            // zero kept: a short panel's labels must not run into each other.
+            let decades = (max - lo).max(1.0);
+            let every = ((16.0 * decades) / (height - ZERO_BAND).max(1.0))
+                .ceil()
+                .max(1.0) as usize;
+            ticks = std::iter::once(0.0)
+                .chain(ticks.into_iter().skip(1).step_by(every))
+                .collect();
+        }
         YScale {
             top,
             height,
             max,
             log: panel.log,
             lo,
-            ticks: YScale::ticks_of(panel),
+            ticks,
         }
     }
 
@@ -1270,6 +1282,17 @@ mod tests {
         assert_eq!(y.px(0.0), 170.0);
         assert!((y.px(10.0) - (170.0 - ZERO_BAND)).abs() < 1e-9);
         assert!(y.px(30_000.0) < y.px(10.0));
+        // A short panel keeps its labels 16 px apart: fewer decades are labelled.
+        let short = YScale::new(&panel, 0.0, 70.0);
+        assert_eq!(short.ticks[0], 0.0);
+        assert!(short.ticks.len() < y.ticks.len(), "{:?}", short.ticks);
+        for pair in short.ticks[1..].windows(2) {
+            assert!(
+                short.px(pair[0]) - short.px(pair[1]) >= 16.0,
+                "{:?}",
+                short.ticks
+            );
+        }
     }
 
     #[test]

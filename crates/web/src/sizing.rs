@@ -367,8 +367,9 @@ pub fn Sizing(props: &SizingProps) -> Html {
     let ask = use_state(|| Ask {
         from: String::new(),
         to: String::new(),
-        // What teams run: a p99 wait of 10 ms, at most 0.1% failures, three seeds for an
-        // interval, and one surge instance (a rolling deploy's maxSurge) inside the database.
+        // What teams run: a p99 wait of 10 ms, at most 0.1% failures, three seeds (a size
+        // passes only with all of them), and one surge instance (a rolling deploy's
+        // maxSurge) inside the database.
         seeds: "3".into(),
         surge: "1".into(),
         wait_p99: "10ms".into(),
@@ -638,7 +639,9 @@ fn progress(s: &Sweep) -> Html {
             <progress value={done.to_string()} max={total.to_string()} aria-label="Sweep progress" />
             <span data-elapsed-ms={format!("{elapsed:.0}")}>
                 { if s.done_ms.is_some() {
-                    format!("{total} runs in {:.1} s", elapsed / 1e3)
+                    // A search may end with runs of a failed size still going: they are not
+                    // counted.
+                    format!("{done} runs in {:.1} s", elapsed / 1e3)
                 } else {
                     format!("{done} of {total} runs…")
                 } }
@@ -695,11 +698,15 @@ fn recommendation(ev: &Evidence, s: &Sweep, instances: u32, usable: u32) -> Html
     });
     let seeds = ev.per_seed.len();
     let interval = spread.map(|(lo, hi)| {
+        let holds = match ev.recommended {
+            Some(r) if r == hi => format!(" {r}, the recommendation, meets them with every seed."),
+            _ => String::new(),
+        };
         if lo == hi {
-            format!("Each of the {seeds} seeds alone needs {lo}: the answer does not move with chance.")
+            format!("Each of the {seeds} seeds alone needs {lo}: the answer does not move with chance.{holds}")
         } else {
             format!(
-                "{lo}–{hi} over {seeds} seeds: the smallest size each seed's run alone meets the objectives at; {hi}, the recommendation, holds for all of them."
+                "{lo}–{hi} over {seeds} seeds: the smallest size each seed's run alone meets the objectives at.{holds}"
             )
         }
     });

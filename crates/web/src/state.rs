@@ -241,17 +241,19 @@ impl Page {
 const MAX_TYPE_ERRORS: usize = 20;
 
 /// Validates a scenario's JSON: the config to run, or every problem by path. A value of the
-/// wrong type stops the reading of a scenario, so each one is reported and set aside and the
-/// rest read again: two bad fields both get their message, not only the first.
+/// wrong type stops the reading of a scenario, so each such field is reported and set aside
+/// and the rest read again: two bad fields both get their message, not only the first. Only
+/// fields of objects are set aside (removing a list item would renumber the rest); a field
+/// set aside reads as its default, so what a rule between fields says about it is dropped,
+/// and an object that then lacks a required field stops the reading there.
 pub fn check(scenario: &Value) -> Result<Config, Vec<Problem>> {
     let mut value = scenario.clone();
     let mut problems: Vec<Problem> = Vec::new();
-    let add = |problems: &mut Vec<Problem>, found: Vec<Problem>| {
-        for p in found {
-            if !problems.iter().any(|q| q.path == p.path) {
-                problems.push(p);
-            }
-        }
+    let mut set_aside: Vec<String> = Vec::new();
+    let inside = |outer: &str, inner: &str| {
+        inner.len() > outer.len()
+            && inner.starts_with(outer)
+            && (outer.is_empty() || matches!(inner.as_bytes()[outer.len()], b'.' | b'['))
     };
     for _ in 0..MAX_TYPE_ERRORS {
         match poolsim_scenario::from_value(value.clone()) {
@@ -260,31 +262,81 @@ pub fn check(scenario: &Value) -> Result<Config, Vec<Problem>> {
                     Ok(config) if problems.is_empty() => Ok(config),
                     Ok(_) => Err(problems),
                     Err(errors) => {
-                        add(
-                            &mut problems,
-                            errors.into_iter().map(Problem::from).collect(),
-                        );
+                        let leaves: Vec<&str> = set_aside
+                            .iter()
+                            .filter_map(|p| p.rsplit(['.', ']']).next())
+                            .filter(|leaf| !leaf.is_empty())
+                            .collect();
+                        for p in errors.into_iter().map(Problem::from) {
+                            let about_set_aside = leaves.iter().any(|l| p.message.contains(l));
+                            if !about_set_aside && !problems.iter().any(|q| q.path == p.path) {
+                                problems.push(p);
+                            }
+                        }
                         Err(problems)
                     }
                 };
             }
             Err(e) => {
                 let found: Vec<Problem> = e.fields().into_iter().map(Problem::from).collect();
-                let mut set_aside = false;
-                for p in found
+                // An error about an object holding a field set aside comes from setting it
+                // aside (a required field now missing): not the person's problem.
+                if found
                     .iter()
-                    .filter(|p| !problems.iter().any(|q| q.path == p.path))
+                    .any(|p| set_aside.iter().any(|a| inside(&p.path, a)))
                 {
-                    set_aside |= path::set(&mut value, &p.path, None);
+                    break;
                 }
-                add(&mut problems, found);
-                if !set_aside {
+                let new: Vec<Problem> = found
+                    .into_iter()
+                    .filter(|p| !problems.iter().any(|q| q.path == p.path))
+                    .collect();
+                if new.is_empty() {
+                    break;
+                }
+                let mut more = true;
+                for p in &new {
+                    match aside(&value, &p.path) {
+                        Some(next) => {
+                            value = next;
+                            set_aside.push(p.path.clone());
+                        }
+                        None => more = false,
+                    }
+                }
+                problems.extend(new);
+                if !more {
                     break;
                 }
             }
         }
     }
     Err(problems)
+}
+
+/// `value` with the field at `path` set aside so that the rest can be read: removed when it
+/// may be missing, else replaced by a stand-in of a type that reads there; `None` for a list
+/// item (removing it would renumber the rest) or when nothing reads.
+fn aside(value: &Value, path: &str) -> Option<Value> {
+    if path.ends_with(']') {
+        return None;
+    }
+    let reads = |v: &Value| match poolsim_scenario::from_value(v.clone()) {
+        Ok(_) => true,
+        Err(e) => e.fields().iter().all(|f| {
+            f.path != path && !(path.starts_with(&f.path) && f.message.starts_with("needs"))
+        }),
+    };
+    let stand_ins = [
+        None,
+        Some(Value::from(1)),
+        Some(Value::from("1s")),
+        Some(Value::from(true)),
+    ];
+    stand_ins.into_iter().find_map(|stand_in| {
+        let mut next = value.clone();
+        (path::set(&mut next, path, stand_in) && reads(&next)).then_some(next)
+    })
 }
 
 impl Reducible for Page {
@@ -361,14 +413,25 @@ mod tests {
                 "{path} missing from {at:?}"
             );
         }
+        // Two items of one list, each with a bad value: both are named, and nothing says an
+        // item "needs" the value that was set aside to read the other.
+        let mut s = crate::presets::default_scenario();
+        path::set(&mut s, "alerts[0].above", Some(json!("high")));
+        path::set(&mut s, "alerts[1].above", Some(json!("low")));
+        let problems = check(&s).expect_err("two bad thresholds");
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(
-            problems
-                .iter()
-                .filter(|p| p.path == "app.pool.max_size")
-                .count(),
-            1,
-            "one message a field"
+            paths,
+            ["alerts[0].above", "alerts[1].above"],
+            "{problems:?}"
         );
+        // A rule is not judged on the default a set-aside field reads as.
+        let mut s = crate::presets::default_scenario();
+        path::set(&mut s, "app.pool.max_size", Some(json!("30")));
+        path::set(&mut s, "app.pool.min_idle", Some(json!(20)));
+        let problems = check(&s).expect_err("a text pool size");
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["app.pool.max_size"], "{problems:?}");
     }
 
     #[test]

@@ -66,8 +66,9 @@ const LISTS: [(&str, usize); 4] = [
 ];
 
 /// A scenario from outside (a link, an imported file), read only as far as the page can
-/// show it: at most [`poolsim_scenario::MAX_SCENARIO_BYTES`] of JSON, an object, every field
-/// one the scenario has, and no list longer than validation allows. Anything else is an
+/// show it: at most [`poolsim_scenario::MAX_SCENARIO_BYTES`] of JSON, an object, no list
+/// longer than validation allows, and no unknown field where the reader stops first (a
+/// type error met before an unknown field is shown at its field instead). Anything else is an
 /// error ending a sentence that starts with "the link's scenario" or a file's name; bad
 /// values are kept, to be shown at their fields.
 pub fn untrusted(json: &str) -> Result<Value, String> {
