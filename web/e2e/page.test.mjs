@@ -815,6 +815,13 @@ test('on a phone: one column, nothing wider than the screen, charts drawn', TEST
       .filter((e) => (e.type === 'checkbox' ? e.h < 24 : e.h < 44)),
   );
   assert.deepEqual(small, [], `tap targets under 44 px on a phone: ${JSON.stringify(small.slice(0, 10))}`);
+  // The sizing view with its answer, its evidence table and chart fits the screen too.
+  await p.page.click('[data-tab="sizing"]');
+  await p.page.click('[data-action="sweep"]');
+  await p.page.waitForSelector('[data-testid="sizing"][data-state="done"]', { timeout: 120_000 });
+  const sizingWidth = await p.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(sizingWidth <= 390, `the sizing view is ${sizingWidth}px wide on a 390px screen`);
+  await p.page.click('[data-tab="simulate"]');
   await p.page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: false });
   // A replay with its training panels and the after-action report open fits too.
   await p.page.goto(scenarioUrl(server.url, await scenario('outage-replay')));
