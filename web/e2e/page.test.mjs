@@ -107,6 +107,14 @@ async function freshWith(name) {
   return p;
 }
 
+/** A fresh page showing the finished first run of the page as served (no link). */
+async function freshDefault() {
+  const p = await fresh();
+  await p.page.goto(server.url);
+  await waitDone(p.page, { timeout: RUN_TIMEOUT, what: 'first run' });
+  return p;
+}
+
 /** Fails on any uncaught error the page had, then closes it. */
 async function closeClean(p) {
   assert.equal(p.log.pageErrors.length, 0, `page errors:\n  ${p.log.pageErrors.join('\n  ')}`);
@@ -535,10 +543,8 @@ test('the URL hash holds the scenario: reload gives the same run; back and forwa
 
 test('presets: each runs and is screenshotted; the outage is "exhausted"', TEST_TIMEOUT, async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
-  const p = await fresh();
+  const p = await freshDefault();
   const { page } = p;
-  await page.goto(server.url);
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
   const select = page.locator('select[name="preset"]');
   assert.equal(await select.count(), 1, 'expected one select[name="preset"]');
   const options = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
@@ -649,10 +655,8 @@ test('embed shows any control by its path: the rate edits the run; a bad path is
 });
 
 test('the embed builder keeps paths it can embed and says which it cannot', TEST_TIMEOUT, async () => {
-  const p = await fresh();
+  const p = await freshDefault();
   const { page } = p;
-  await page.goto(server.url);
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
   await page.locator('[data-action="embed"]').click();
   const input = page.locator('input[name="embed-controls"]');
   await input.fill('workload.arrivals.rate_per_s, bogus.field, app.instances');
@@ -970,10 +974,8 @@ test('sizing by search: the default scenario\'s answer with the default objectiv
 });
 
 test('config review: the outage\'s settings fail naming the pool total; a bad file names its line', TEST_TIMEOUT, async () => {
-  const p = await fresh();
+  const p = await freshDefault();
   const { page } = p;
-  await page.goto(server.url);
-  await waitDone(page, { timeout: RUN_TIMEOUT, what: 'first run' });
   await page.click('[data-tab="review"]');
   await page.click('[data-action="review-example"]');
   await page.click('[data-action="review"]');

@@ -85,15 +85,8 @@ impl FromStr for Slo {
             other => return Err(SloError::Metric(other.to_owned())),
         };
         let limit = if metric == SloMetric::Failures {
-            let (number, scale) = match value.strip_suffix('%') {
-                Some(percent) => (percent, 100.0),
-                None => (value, 1.0),
-            };
-            let ratio = number
-                .parse::<f64>()
-                .map_err(|_| bad("write a share such as 0.1% or 0.001"))?
-                / scale;
-            if !(ratio.is_finite() && (0.0..=1.0).contains(&ratio)) {
+            let ratio = share(value).ok_or_else(|| bad("write a share such as 0.1% or 0.001"))?;
+            if !(0.0..=1.0).contains(&ratio) {
                 return Err(bad("a share must be between 0% and 100%"));
             }
             ratio
@@ -168,6 +161,21 @@ impl Default for Options {
             batch: 1,
         }
     }
+}
+
+/// A share as people write it, `0.1%` or `0.001`, as a finite fraction (not bounded: callers
+/// say what range they take).
+pub fn share(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, scale) = match text.strip_suffix('%') {
+        Some(percent) => (percent.trim(), 100.0),
+        None => (text, 1.0),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|n| n / scale)
+        .filter(|r| r.is_finite())
 }
 
 /// One pool size's evidence: each metric at its worst over the seeds.

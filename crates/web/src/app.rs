@@ -202,15 +202,13 @@ pub fn App() -> Html {
     let playhead = use_state(|| None::<f64>);
     // The trainer has revealed the answers of the replay being played.
     let revealed = use_state(|| false);
-    // A new run (an edit, a preset, an exercise) is shown whole, not cut at an old playhead,
-    // and its answers are hidden again when it is played.
+    // A new run (an edit, a preset, an exercise) is shown whole, not cut at an old playhead
+    // (and so, below, its answers are hidden again when it is played).
     {
         let playhead = playhead.clone();
-        let revealed = revealed.clone();
         use_effect_with(page.running.as_ref().map(|r| r.id), move |id| {
             if id.is_some() {
                 playhead.set(None);
-                revealed.set(false);
             }
         });
     }

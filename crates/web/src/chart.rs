@@ -393,11 +393,11 @@ impl Placer {
     }
 
     fn place(&mut self, spots: impl IntoIterator<Item = Spot>, width: f64) -> Option<Spot> {
-        let spot = spots.into_iter().find(|&(x, y, anchor)| {
-            let r = Rect::text(x, y, anchor, width);
-            r.within(&self.bounds) && !self.taken.iter().any(|t| t.overlaps(&r))
-        })?;
-        self.taken.push(Rect::text(spot.0, spot.1, spot.2, width));
+        let (spot, rect) = spots
+            .into_iter()
+            .map(|(x, y, anchor)| ((x, y, anchor), Rect::text(x, y, anchor, width)))
+            .find(|(_, r)| r.within(&self.bounds) && !self.taken.iter().any(|t| t.overlaps(r)))?;
+        self.taken.push(rect);
         Some(spot)
     }
 }
@@ -524,35 +524,28 @@ fn legend_height(keys: &[Key]) -> f64 {
 
 /// As many of the x axis' labels as fit side by side without touching.
 fn fitted_ticks(x: &XScale) -> Vec<(f64, String, f64)> {
+    let measured = |n: usize| -> Vec<(f64, String, f64)> {
+        x.ticks(n)
+            .into_iter()
+            .map(|(v, label)| {
+                let w = text_px(&label);
+                (v, label, w)
+            })
+            .collect()
+    };
+    let fits = |ticks: &Vec<(f64, String, f64)>| {
+        ticks
+            .windows(2)
+            .all(|pair| match (x.px(pair[0].0), x.px(pair[1].0)) {
+                (Some(a), Some(b)) => b - a >= (pair[0].2 + pair[1].2) / 2.0 + 10.0,
+                _ => true,
+            })
+    };
     (2..=10)
         .rev()
-        .map(|n| {
-            x.ticks(n)
-                .into_iter()
-                .map(|(v, label)| {
-                    let w = text_px(&label);
-                    (v, label, w)
-                })
-                .collect::<Vec<_>>()
-        })
-        .find(|ticks| {
-            ticks
-                .windows(2)
-                .all(|pair| match (x.px(pair[0].0), x.px(pair[1].0)) {
-                    (Some(a), Some(b)) => b - a >= (pair[0].2 + pair[1].2) / 2.0 + 10.0,
-                    _ => true,
-                })
-        })
-        .unwrap_or_else(|| {
-            x.ticks(2)
-                .into_iter()
-                .take(1)
-                .map(|(v, l)| {
-                    let w = text_px(&l);
-                    (v, l, w)
-                })
-                .collect()
-        })
+        .map(measured)
+        .find(fits)
+        .unwrap_or_else(|| measured(2).into_iter().take(1).collect())
 }
 
 /// The chart in words, for screen readers: each line's last and highest value.
@@ -582,6 +575,18 @@ fn text_at((x, y, anchor): Spot, style: &str, body: String) -> Html {
         <text x={format!("{x:.1}")} y={format!("{y:.1}")} text-anchor={anchor.attr()}
               style={style.to_owned()}>{body}</text>
     }
+}
+
+/// Spots for a horizontal line's label at height `py`: ending at `right`, above the line then
+/// below it, else starting at `left`.
+fn beside_line(right: f64, left: f64, py: f64) -> [Spot; 4] {
+    let (above, below) = (py - 4.0, py + ASCENT + 3.0);
+    [
+        (right, above, Anchor::End),
+        (right, below, Anchor::End),
+        (left, above, Anchor::Start),
+        (left, below, Anchor::Start),
+    ]
 }
 
 /// Spots for a mark's label at `px`: on row after row from `first` going by `step`, right of
@@ -643,13 +648,7 @@ fn draw_panel(
         .map(|r| {
             let py = y.px(r.y);
             let w = text_px(&r.label);
-            let spots = [
-                (x.x1 - 4.0, py - 4.0, Anchor::End),
-                (x.x1 - 4.0, py + ASCENT + 3.0, Anchor::End),
-                (x.x0 + 4.0, py - 4.0, Anchor::Start),
-                (x.x0 + 4.0, py + ASCENT + 3.0, Anchor::Start),
-            ];
-            let label = placer.place(spots, w);
+            let label = placer.place(beside_line(x.x1 - 4.0, x.x0 + 4.0, py), w);
             html! {
                 <g data-ref={r.label.clone()}>
                     <line x1={format!("{:.1}", x.x0)} x2={format!("{:.1}", x.x1)}
@@ -722,13 +721,7 @@ fn draw_line(line: &Line, x: &XScale, y: &YScale, placer: &mut Placer) -> Html {
             let text = format!("{} {}", line.label, number(v));
             let w = text_px(&text);
             let right = px.min(x.x1 - 2.0);
-            let spots = [
-                (right, py - 4.0, Anchor::End),
-                (right, py + ASCENT + 3.0, Anchor::End),
-                (x.x0 + 4.0, py - 4.0, Anchor::Start),
-                (x.x0 + 4.0, py + ASCENT + 3.0, Anchor::Start),
-            ];
-            let (sx, sy, anchor) = placer.place(spots, w)?;
+            let (sx, sy, anchor) = placer.place(beside_line(right, x.x0 + 4.0, py), w)?;
             Some(html! {
                 <text x={format!("{sx:.1}")} y={format!("{sy:.1}")} text-anchor={anchor.attr()}
                       style="fill: #d64545" data-limit-value={number(v)}>{text}</text>

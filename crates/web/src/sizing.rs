@@ -208,13 +208,15 @@ impl Sweep {
         let back: Vec<&Summary> = (0..seeds)
             .filter_map(|k| self.results.get(&(size, k)))
             .collect();
-        let alone = |run: &Summary| {
-            poolsim_advisor::evidence(size, std::slice::from_ref(run), &self.slos, true).passes
-        };
-        if back.iter().any(|run| !alone(run)) {
+        if back.iter().any(|run| !self.passes_alone(size, run)) {
             return Some(false);
         }
         (back.len() == seeds as usize).then_some(true)
+    }
+
+    /// One seed's run of `size` meets the objectives by itself.
+    fn passes_alone(&self, size: u32, run: &Summary) -> bool {
+        poolsim_advisor::evidence(size, std::slice::from_ref(run), &self.slos, true).passes
     }
 
     /// Judges `size` as `poolsim advise` does, once every seed is back or one run stopped.
@@ -256,10 +258,9 @@ impl Sweep {
         (0..self.seeds.max(1))
             .map(|k| {
                 self.sizes.iter().copied().find(|&size| {
-                    self.results.get(&(size, k)).is_some_and(|run| {
-                        poolsim_advisor::evidence(size, std::slice::from_ref(run), &self.slos, true)
-                            .passes
-                    })
+                    self.results
+                        .get(&(size, k))
+                        .is_some_and(|run| self.passes_alone(size, run))
                 })
             })
             .collect()
@@ -282,21 +283,17 @@ fn send_all(workers: &[Client], runs: Vec<(u64, String)>) {
 
 /// Traffic headroom as typed (`50%`, `0.5`, `0`) as a fraction, 0 to 10 (1,000%).
 fn headroom(text: &str) -> Result<f64, (String, String)> {
-    let t = text.trim();
-    let value = match t.strip_suffix('%') {
-        Some(pct) => pct.trim().parse::<f64>().map(|p| p / 100.0),
-        None if t.is_empty() => Ok(0.0),
-        None => t.parse::<f64>(),
+    let value = if text.trim().is_empty() {
+        Some(0.0)
+    } else {
+        poolsim_advisor::share(text)
     };
-    value
-        .ok()
-        .filter(|h| h.is_finite() && (0.0..=10.0).contains(h))
-        .ok_or_else(|| {
-            (
-                "sizing.headroom".to_owned(),
-                "must be a share from 0% to 1000%, such as 50%".to_owned(),
-            )
-        })
+    value.filter(|h| (0.0..=10.0).contains(h)).ok_or_else(|| {
+        (
+            "sizing.headroom".to_owned(),
+            "must be a share from 0% to 1000%, such as 50%".to_owned(),
+        )
+    })
 }
 
 /// The parsed objectives, or the field and message of the first bad one.

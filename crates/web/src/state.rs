@@ -245,16 +245,11 @@ const MAX_TYPE_ERRORS: usize = 20;
 /// and the rest read again: two bad fields both get their message, not only the first. Only
 /// fields of objects are set aside (removing a list item would renumber the rest); a field
 /// set aside reads as its default, so what a rule between fields says about it is dropped,
-/// and an object that then lacks a required field stops the reading there.
+/// and a required field is replaced by a stand-in rather than removed.
 pub fn check(scenario: &Value) -> Result<Config, Vec<Problem>> {
     let mut value = scenario.clone();
     let mut problems: Vec<Problem> = Vec::new();
     let mut set_aside: Vec<String> = Vec::new();
-    let inside = |outer: &str, inner: &str| {
-        inner.len() > outer.len()
-            && inner.starts_with(outer)
-            && (outer.is_empty() || matches!(inner.as_bytes()[outer.len()], b'.' | b'['))
-    };
     for _ in 0..MAX_TYPE_ERRORS {
         match poolsim_scenario::from_value(value.clone()) {
             Ok(parsed) => {
@@ -278,17 +273,12 @@ pub fn check(scenario: &Value) -> Result<Config, Vec<Problem>> {
                 };
             }
             Err(e) => {
-                let found: Vec<Problem> = e.fields().into_iter().map(Problem::from).collect();
-                // An error about an object holding a field set aside comes from setting it
-                // aside (a required field now missing): not the person's problem.
-                if found
-                    .iter()
-                    .any(|p| set_aside.iter().any(|a| inside(&p.path, a)))
-                {
-                    break;
-                }
-                let new: Vec<Problem> = found
+                // `aside` only keeps a setting-aside that reads without its object now
+                // lacking the field, so what is found here is the person's.
+                let new: Vec<Problem> = e
+                    .fields()
                     .into_iter()
+                    .map(Problem::from)
                     .filter(|p| !problems.iter().any(|q| q.path == p.path))
                     .collect();
                 if new.is_empty() {
